@@ -1,0 +1,105 @@
+# Online autoencoder for anomaly detection: learns to reconstruct normal data
+# (through a tanh bottleneck) one sample at a time; the reconstruction error
+# is the anomaly score. The threshold adapts: mean + k * std of the scores of
+# the data it learned from, tracked with exponential forgetting (rate alpha).
+import math
+
+from .backend import K
+from .base import Learner, base_layout, build_base, embed_size
+from .layers import Dense, dense_layout
+from .rng import Rng
+
+
+class AnomalyDetector(Learner):
+    kind = "AnomalyDetector"
+
+    def __init__(self, n_features, hidden=8, extractor=None, optimizer=None,
+                 standardize=True, stats_window=0, k=3.0, alpha=0.01,
+                 warmup=50, seed=1):
+        self._setup(n_features, extractor, optimizer, standardize, stats_window)
+        if not isinstance(hidden, int) or hidden < 1:
+            raise ValueError("hidden must be an int >= 1, got %r" % (hidden,))
+        if not 0.0 < alpha <= 1.0:
+            raise ValueError("alpha must be in (0, 1], got %r" % (alpha,))
+        if not k > 0.0:
+            raise ValueError("k must be > 0, got %r" % (k,))
+        if not isinstance(warmup, int) or warmup < 1:
+            raise ValueError("warmup must be an int >= 1, got %r" % (warmup,))
+        self.hidden, self.k, self.alpha, self.warmup, self.seed = hidden, k, alpha, warmup, seed
+        m = self.n_embed
+        rng = Rng(seed)
+        self.enc = Dense(m, hidden, "tanh")
+        self.dec = Dense(hidden, m)
+        for layer in (self.enc, self.dec):
+            layer.init_glorot(rng)
+            self.optimizer.init(layer)
+        self.score_mean = 0.0
+        self.score_var = 0.0
+        self._g = K.vec(m)
+
+    def __repr__(self):
+        return "AnomalyDetector(n_features=%d, hidden=%d, threshold=%g)" % (
+            self.n_features, self.hidden, self.threshold)
+
+    def _error(self, f):
+        r = self.dec.forward(self.enc.forward(f))
+        return r, K.sqdist(r, f) / self.n_embed
+
+    def score_one(self, x):
+        # mean squared reconstruction error of x
+        return self._error(self._features(x, False))[1]
+
+    def learn_one(self, x):
+        f = self._features(x, True)
+        r, s = self._error(f)
+        m = self.n_embed
+        g = K.sub(r, f, self._g)
+        K.scale(g, m, 2.0 / m)  # gradient of the mean squared error
+        self.enc.backward(self.dec.backward(g, self.optimizer), self.optimizer, False)
+        self.n_seen += 1
+        # the threshold's running statistics, exact until 1/alpha samples
+        w = max(self.alpha, 1.0 / self.n_seen)
+        d = s - self.score_mean
+        self.score_mean += w * d
+        self.score_var += w * (d * (s - self.score_mean) - self.score_var)
+        return s
+
+    @property
+    def threshold(self):
+        if self.n_seen < self.warmup:
+            return math.inf
+        return self.score_mean + self.k * math.sqrt(self.score_var)
+
+    def is_anomaly(self, x):
+        return self.score_one(x) > self.threshold
+
+    # -- checkpoint support
+
+    def config(self):
+        c = self._base_config()
+        c.update(hidden=self.hidden, k=self.k, alpha=self.alpha,
+                 warmup=self.warmup, seed=self.seed)
+        return c
+
+    def arrays(self):
+        return self._base_arrays() + self.enc.arrays() + self.dec.arrays()
+
+    def state(self):
+        s = self._base_state()
+        s.update(score_mean=self.score_mean, score_var=self.score_var)
+        return s
+
+    def set_state(self, s):
+        self._set_base_state(s)
+        self.score_mean = s["score_mean"]
+        self.score_var = s["score_var"]
+
+    @staticmethod
+    def layout(c):
+        m, h, mom = embed_size(c), c["hidden"], c["optimizer"]["momentum"]
+        return base_layout(c) + dense_layout("enc.", m, h, mom) + dense_layout("dec.", h, m, mom)
+
+    @classmethod
+    def from_config(cls, c):
+        return cls(c["n_features"], c["hidden"], k=c["k"], alpha=c["alpha"],
+                   warmup=c["warmup"], seed=c["seed"], **build_base(c))

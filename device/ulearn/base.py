@@ -1,0 +1,93 @@
+# What every learner shares: input checks, online standardisation and the
+# frozen feature extractor in front of the trainable part.
+from .backend import K
+from .layers import Frozen, frozen_layout
+from .optim import SGD
+from .scaler import Scaler
+
+
+class Learner:
+    def _setup(self, n_features, extractor, optimizer, standardize, stats_window):
+        if not isinstance(n_features, int) or n_features < 1:
+            raise ValueError("n_features must be an int >= 1, got %r" % (n_features,))
+        extractor = list(extractor or ())
+        n = n_features
+        for i, layer in enumerate(extractor):
+            if not isinstance(layer, Frozen):
+                raise TypeError("extractor[%d] is not a Frozen layer" % i)
+            if layer.n_in != n:
+                raise ValueError("extractor[%d] takes %d inputs, gets %d"
+                                 % (i, layer.n_in, n))
+            n = layer.n_out
+        self.n_features = n_features
+        self.n_embed = n  # what the trainable part sees
+        self.extractor = extractor
+        self.optimizer = optimizer if optimizer is not None else SGD()
+        self.scaler = Scaler(n_features, stats_window) if standardize else None
+        self.n_seen = 0
+        self._x = K.vec(n_features)
+        self._z = K.vec(n_features)
+
+    def _features(self, x, learn):
+        # check and copy x (raises before any state changes), standardise, extract
+        x = K.load_vec(x, self._x)
+        return self._embed(x, learn)
+
+    def _embed(self, x, learn):
+        if self.scaler is not None:
+            if learn:
+                self.scaler.learn_one(x)
+            x = self.scaler.transform(x, self._z)
+        for layer in self.extractor:
+            x = layer(x)
+        return x
+
+    # -- checkpoint support: config (JSON), arrays in layout order, state
+
+    def _base_config(self):
+        return {"n_features": self.n_features,
+                "extractor": [layer.config() for layer in self.extractor],
+                "optimizer": self.optimizer.config(),
+                "standardize": self.scaler is not None,
+                "stats_window": self.scaler.window if self.scaler else 0}
+
+    def _base_arrays(self):
+        out = []
+        for layer in self.extractor:
+            out += layer.arrays()
+        if self.scaler is not None:
+            out += self.scaler.arrays()
+        return out
+
+    def _base_state(self):
+        return {"n_seen": self.n_seen,
+                "stats_count": self.scaler.count if self.scaler else 0}
+
+    def _set_base_state(self, s):
+        self.n_seen = s["n_seen"]
+        if self.scaler is not None:
+            self.scaler.count = s["stats_count"]
+            self.scaler.refresh()
+
+
+def base_layout(c):
+    out = []
+    for i, lc in enumerate(c["extractor"]):
+        out += frozen_layout("extractor.%d." % i, lc)
+    if c["standardize"]:
+        n = c["n_features"]
+        out += [("scaler.mean", (n,), "f4"), ("scaler.var", (n,), "f4")]
+    return out
+
+
+def build_base(c):
+    # the constructor arguments that _base_config() recorded
+    ext = [Frozen(lc["n_in"], lc["n_out"], lc["act"], lc["int8"]) for lc in c["extractor"]]
+    return {"extractor": ext, "optimizer": SGD(**c["optimizer"]),
+            "standardize": c["standardize"], "stats_window": c["stats_window"]}
+
+
+def embed_size(c):
+    # width of what the trainable part sees, from a config
+    ext = c["extractor"]
+    return ext[-1]["n_out"] if ext else c["n_features"]

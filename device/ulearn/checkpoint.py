@@ -1,0 +1,255 @@
+# Checkpoints: a learner's config, state and arrays in one numpy .npz file
+# (stored ZIP of .npy members plus meta.json). A save goes to PATH.tmp and is
+# then renamed over PATH, so a power cut at any byte leaves the old or the new
+# checkpoint; load() falls back to PATH.tmp when PATH is missing or damaged
+# (a FAT rename removes PATH before it moves PATH.tmp into place).
+import json
+import math
+import os
+import struct
+
+from . import npy, zipstore
+from .backend import K
+from .layers import ACTIVATIONS
+
+FORMAT = "ulearn-checkpoint"
+VERSION = 1
+_MAX_META = 16384  # bytes of meta.json
+_MAX_DIM = 4096  # largest width of any layer or input
+_MAX_LAYERS = 8
+
+
+class CheckpointError(ValueError):
+    pass
+
+
+def _kinds():
+    from .anomaly import AnomalyDetector
+    from .classifier import Classifier
+    return {"Classifier": Classifier, "AnomalyDetector": AnomalyDetector}
+
+
+# -- save
+
+def save(learner, path):
+    meta = json.dumps({"format": FORMAT, "version": VERSION, "kind": learner.kind,
+                       "config": learner.config(), "state": learner.state()}).encode()
+    tmp = path + ".tmp"
+    try:
+        with open(tmp, "wb") as f:
+            z = zipstore.Writer(f)
+            z.add("meta.json", lambda: (meta,))
+            for (name, shape, code), a in zip(learner.layout(learner.config()), learner.arrays()):
+                z.add(name + ".npy", _chunks(a, shape, code))
+            z.close()
+    except Exception:
+        _remove(tmp)  # e.g. a full filesystem: PATH stays as it was
+        raise
+    if hasattr(os, "sync"):
+        os.sync()
+    getattr(os, "replace", os.rename)(tmp, path)
+
+
+def _remove(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def _chunks(a, shape, code):
+    def gen():
+        yield npy.header(shape, code)
+        if len(shape) == 1:
+            yield K.row_bytes(a, 0, 0)
+        else:
+            for i in range(shape[0]):
+                yield K.row_bytes(a, i, shape[1])
+    return gen
+
+
+# -- load
+
+def load(path, max_bytes=262144):
+    """Load a checkpoint written by save(); falls back to PATH.tmp."""
+    try:
+        return _load(path, max_bytes)
+    except (OSError, CheckpointError) as e:
+        try:
+            return _load(path + ".tmp", max_bytes)
+        except (OSError, CheckpointError):
+            pass
+        if isinstance(e, CheckpointError):
+            raise CheckpointError("%s: %s" % (path, e))
+        raise
+
+
+def _load(path, max_bytes):
+    with open(path, "rb") as f:
+        try:
+            m = zipstore.members(f)
+        except (ValueError, UnicodeError) as e:
+            raise CheckpointError(str(e))
+        meta = _meta(f, m)
+        cls = _kinds()[meta["kind"]]
+        c = meta["config"]
+        layout = cls.layout(c)
+        _check_arrays(f, m, layout, max_bytes)
+        learner = cls.from_config(c)  # allocates, now that sizes are known good
+        for (name, shape, code), a in zip(layout, learner.arrays()):
+            _read_array(f, m[name + ".npy"], shape, code, a)
+        _check_state(meta["state"], learner)
+        learner.set_state(meta["state"])
+    return learner
+
+
+def _read_member(f, member, limit):
+    off, size, crc = member
+    if size > limit:
+        raise CheckpointError("member of %d bytes exceeds the limit of %d" % (size, limit))
+    f.seek(off)
+    data = f.read(size)
+    if len(data) != size or zipstore.crc32(data) != crc:
+        raise CheckpointError("member data is damaged (CRC mismatch)")
+    return data
+
+
+def _meta(f, m):
+    if "meta.json" not in m:
+        raise CheckpointError("no meta.json: not a ulearn checkpoint")
+    try:
+        meta = json.loads(_read_member(f, m["meta.json"], _MAX_META).decode())
+    except ValueError as e:
+        if isinstance(e, CheckpointError):
+            raise
+        raise CheckpointError("meta.json is not valid JSON")
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError("not a ulearn checkpoint (format %r)"
+                              % (meta.get("format") if isinstance(meta, dict) else None))
+    if meta.get("version") != VERSION:
+        raise CheckpointError("checkpoint format version %r, this ulearn reads %d"
+                              % (meta.get("version"), VERSION))
+    if meta.get("kind") not in _kinds():
+        raise CheckpointError("unknown learner kind %r" % (meta.get("kind"),))
+    _check_config(meta.get("config"), meta["kind"])
+    if not isinstance(meta.get("state"), dict):
+        raise CheckpointError("meta.json has no state")
+    return meta
+
+
+def _field(c, key, kind, lo, hi):
+    v = c.get(key) if isinstance(c, dict) else None
+    ok = isinstance(v, kind) and not isinstance(v, bool) and lo <= v <= hi
+    if kind is float and isinstance(v, int) and not isinstance(v, bool):
+        ok = lo <= v <= hi
+    if not ok:
+        raise CheckpointError("config field %r = %r is not a %s in [%r, %r]"
+                              % (key, v, kind.__name__, lo, hi))
+    return v
+
+
+def _check_config(c, kind):
+    # every field a constructor will read, against limits, before allocating
+    if not isinstance(c, dict):
+        raise CheckpointError("meta.json has no config")
+    n = _field(c, "n_features", int, 1, _MAX_DIM)
+    if not isinstance(c.get("standardize"), bool):
+        raise CheckpointError("config field 'standardize' must be true or false")
+    _field(c, "stats_window", int, 0, 1 << 30)
+    opt = c.get("optimizer")
+    for key in ("lr", "momentum", "weight_decay", "clip"):
+        _field(opt, key, float, 0.0, 0.999 if key == "momentum" else 1e6)
+    ext = c.get("extractor")
+    if not isinstance(ext, list) or len(ext) > _MAX_LAYERS:
+        raise CheckpointError("config field 'extractor' must be a list of at most %d layers"
+                              % _MAX_LAYERS)
+    for lc in ext:
+        if _field(lc, "n_in", int, 1, _MAX_DIM) != n:
+            raise CheckpointError("extractor layer takes %r inputs, gets %d" % (lc["n_in"], n))
+        n = _field(lc, "n_out", int, 1, _MAX_DIM)
+        if lc.get("act") not in ACTIVATIONS or not isinstance(lc.get("int8"), bool):
+            raise CheckpointError("extractor layer has a bad activation or int8 flag")
+    if kind == "Classifier":
+        _field(c, "capacity", int, 1, _MAX_DIM)
+    else:
+        _field(c, "hidden", int, 1, _MAX_DIM)
+        _field(c, "k", float, 1e-6, 1e6)
+        _field(c, "alpha", float, 1e-9, 1.0)
+        _field(c, "warmup", int, 1, 1 << 30)
+        _field(c, "seed", int, 0, 0xFFFFFFFF)
+
+
+def _check_arrays(f, m, layout, max_bytes):
+    names = set(name + ".npy" for name, _, _ in layout)
+    names.add("meta.json")
+    if set(m) != names:
+        raise CheckpointError("members %s do not match the learner (%s)"
+                              % (sorted(set(m) ^ names), "extra or missing"))
+    total = 0
+    for name, shape, code in layout:
+        off, size, _ = m[name + ".npy"]
+        f.seek(off)
+        try:
+            got = npy.parse(f.read(128))
+        except (ValueError, UnicodeError) as e:
+            raise CheckpointError("%s.npy: %s" % (name, e))
+        nbytes = npy.itemsize(code)
+        for d in shape:
+            nbytes *= d
+        if got[0] != shape or got[1] != code or size != got[2] + nbytes:
+            raise CheckpointError("%s.npy holds %s %r, the learner needs %s %r"
+                                  % (name, got[1], got[0], code, shape))
+        total += nbytes
+    if total > max_bytes:
+        raise CheckpointError("arrays need %d bytes, more than max_bytes=%d" % (total, max_bytes))
+
+
+def _read_array(f, member, shape, code, a):
+    # stream a member into a preallocated array row by row, checking its CRC
+    off, size, crc = member
+    f.seek(off)
+    head = f.read(size - npy.itemsize(code) * _count(shape))
+    c = zipstore.crc32(head)
+    rows, cols = (1, shape[0]) if len(shape) == 1 else shape
+    fmt = "<%d%s" % (cols, "f" if code == "f4" else "b")
+    for i in range(rows):
+        b = f.read(cols * npy.itemsize(code))
+        c = zipstore.crc32(b, c)
+        vals = struct.unpack(fmt, b) if len(b) == cols * npy.itemsize(code) else ()
+        if len(vals) != cols or (code == "f4" and not _finite(vals)):
+            raise CheckpointError("array data is truncated or not finite")
+        K.set_row(a, i, 0 if len(shape) == 1 else cols, vals)
+    if c != crc:
+        raise CheckpointError("array data is damaged (CRC mismatch)")
+
+
+def _count(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def _finite(vals):
+    for v in vals:
+        if v != v or v in (math.inf, -math.inf):
+            return False
+    return True
+
+
+def _check_state(s, learner):
+    for key in learner.state():
+        if key not in s:
+            raise CheckpointError("state has no %r" % key)
+    for key in ("n_seen", "stats_count"):
+        if not isinstance(s[key], int) or s[key] < 0:
+            raise CheckpointError("state %r = %r is not a count" % (key, s[key]))
+    if "labels" in s:
+        labels = s["labels"]
+        ok = isinstance(labels, list) and len(labels) <= learner.capacity
+        if not ok or not all(isinstance(y, (int, str)) for y in labels) \
+                or len(set(labels)) != len(labels):
+            raise CheckpointError("state labels are not distinct ints/strs within capacity")
+    for key in ("score_mean", "score_var"):
+        if key in s and not (isinstance(s[key], (int, float)) and _finite((s[key],))):
+            raise CheckpointError("state %r = %r is not finite" % (key, s[key]))

@@ -1,0 +1,190 @@
+# Array kernels for ulab.numpy (boards) and numpy (CPython hosts and Linux
+# boards), written against the ulab subset: 2-D at most, no outer/matmul/
+# astype, few operations per call since every ulab operation allocates.
+import math
+import struct
+
+try:
+    from ulab import numpy as np
+    NAME = "ulab"
+except ImportError:
+    import numpy as np
+    NAME = "numpy"
+
+F = getattr(np, "float32", None) or np.float  # float32 as on the boards
+I8 = np.int8
+
+
+def vec(n):
+    return np.zeros(n, dtype=F)
+
+
+def mat(rows, cols):
+    return np.zeros((rows, cols), dtype=F)
+
+
+def mat_i8(rows, cols):
+    return np.zeros((rows, cols), dtype=I8)
+
+
+def fill(a, values):
+    # copy a flat iterable of numbers into a vector or matrix
+    if len(a.shape) == 1:
+        a[:] = np.array(list(values), dtype=a.dtype)
+    else:
+        cols = a.shape[1]
+        flat = list(values)
+        for i in range(a.shape[0]):
+            a[i, :] = np.array(flat[i * cols:(i + 1) * cols], dtype=a.dtype)
+    return a
+
+
+def tolist(a):
+    if len(a.shape) == 1:
+        return [float(v) for v in a]
+    return [float(v) for row in a for v in row]
+
+
+def row_bytes(a, i, cols):
+    # raw little-endian bytes of row i (cols == 0: the whole vector)
+    r = a if cols == 0 else a[i]
+    fmt = "<%d%s" % (len(r), "b" if a.dtype == I8 else "f")
+    return struct.pack(fmt, *[v for v in r])
+
+
+def set_row(a, i, cols, values):
+    if cols == 0:
+        a[:] = np.array(values, dtype=a.dtype)
+    else:
+        a[i, :] = np.array(values, dtype=a.dtype)
+
+
+def load_vec(x, out):
+    # copy user input into out, refusing what is not a finite number
+    n = len(out)
+    if len(x) != n:
+        raise ValueError("x has %d values, expected %d" % (len(x), n))
+    if isinstance(x, type(out)):
+        if len(x.shape) != 1:
+            raise ValueError("x must be 1-D, got shape %r" % (x.shape,))
+        if np.sum(np.isfinite(x)) == n:
+            out[:] = x
+            return out
+    for i in range(n):
+        out[i] = _number(x[i], i)
+    return out
+
+
+def _number(v, i):
+    if isinstance(v, (str, bytes, bytearray)):
+        raise TypeError("x[%d] is %r, not a number" % (i, v))
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise TypeError("x[%d] is %r, not a number" % (i, v))
+    if f != f or f in (math.inf, -math.inf):
+        raise ValueError("x[%d] is %r: inputs must be finite" % (i, f))
+    return f
+
+
+def _rows(a, rows):
+    return a if rows == a.shape[0] else a[:rows]
+
+
+def affine(W, b, x, rows, out):
+    y = np.dot(_rows(W, rows), x)
+    y += _rows(b, rows)
+    return y
+
+
+def affine_q(Wq, scale, b, x, out):
+    y = np.dot(Wq, x)  # int8 . float is float in ulab and numpy
+    y *= scale
+    y += b
+    return y
+
+
+def activate(y, kind, rows):
+    if kind == "relu":
+        return np.maximum(y, 0.0)
+    if kind == "tanh":
+        return np.tanh(y)
+    return y
+
+
+def act_grad(g, y, kind, rows):
+    if kind == "relu":
+        return g * (y > 0.0)
+    if kind == "tanh":
+        return g * (1.0 - y * y)
+    return g
+
+
+def matT_vec(W, g, rows, out):
+    return np.dot(g, _rows(W, rows))
+
+
+def rank1(W, U, g, x, rows, lr, mu):
+    # W[:rows] -= lr * g x^T, through the lr-scaled velocity U when U is given
+    step = (lr * g).reshape((rows, 1)) * x.reshape((1, len(x)))
+    if U is None:
+        _rows(W, rows)[:] -= step  # noqa: the view is updated in place
+    else:
+        u = _rows(U, rows)
+        u *= mu
+        u += step
+        _rows(W, rows)[:] -= u
+
+
+def axpy(b, u, g, rows, lr, mu):
+    if u is None:
+        _rows(b, rows)[:] -= lr * g
+    else:
+        v = _rows(u, rows)
+        v *= mu
+        v += lr * g
+        _rows(b, rows)[:] -= v
+
+
+def scale(a, n, f):
+    a *= f
+
+
+def sqnorm(v, rows):
+    return float(np.sum(v * v))
+
+
+def softmax(z, rows, out):
+    e = np.exp(z - np.max(z))
+    e /= np.sum(e)
+    return e
+
+
+def argmax(v, rows):
+    return int(np.argmax(v))
+
+
+def sub(a, b, out):
+    return a - b
+
+
+def sqdist(a, b):
+    d = a - b
+    return float(np.sum(d * d))
+
+
+def welford(mean, var, x, w):
+    # running mean/variance with weight w = 1/n of the new sample
+    d = x - mean
+    mean += w * d
+    var += w * (d * (x - mean) - var)
+
+
+def standardize(x, mean, inv_std, out):
+    y = x - mean
+    y *= inv_std
+    return y
+
+
+def inv_sqrt(var, eps, out):
+    return 1.0 / np.sqrt(var + eps)

@@ -1,0 +1,238 @@
+# Pure-Python kernels: the path for firmware without ulab.
+# Vectors are array('f'); a matrix is a flat row-major array('f') whose row
+# length the caller knows. Every function writes into `out` and returns it.
+import math
+from array import array
+
+NAME = "python"
+_SIZE = {"f": 4, "b": 1}
+
+
+def _zeros(tc, n):
+    try:
+        return array(tc, bytes(n * _SIZE[tc]))  # MicroPython: raw bytes
+    except TypeError:
+        a = array(tc)  # CPython refuses bytes in the constructor
+        a.frombytes(bytes(n * _SIZE[tc]))
+        return a
+
+
+def vec(n):
+    return _zeros("f", n)
+
+
+def mat(rows, cols):
+    return _zeros("f", rows * cols)
+
+
+def mat_i8(rows, cols):
+    return _zeros("b", rows * cols)
+
+
+def fill(a, values):
+    # copy a flat iterable of numbers into a vector or matrix
+    i = 0
+    for v in values:
+        a[i] = v
+        i += 1
+    return a
+
+
+def tolist(a):
+    return list(a)
+
+
+def row_bytes(a, i, cols):
+    # raw little-endian bytes of row i (cols == 0: the whole vector)
+    if cols == 0:
+        return bytes(a)
+    return bytes(memoryview(a)[i * cols:(i + 1) * cols])
+
+
+def set_row(a, i, cols, values):
+    k = i * cols
+    for v in values:
+        a[k] = v
+        k += 1
+
+
+def load_vec(x, out):
+    # copy user input into out, refusing what is not a finite number
+    n = len(out)
+    if len(x) != n:
+        raise ValueError("x has %d values, expected %d" % (len(x), n))
+    for i in range(n):
+        out[i] = _number(x[i], i)
+    return out
+
+
+def _number(v, i):
+    if isinstance(v, (str, bytes, bytearray)):
+        raise TypeError("x[%d] is %r, not a number" % (i, v))
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise TypeError("x[%d] is %r, not a number" % (i, v))
+    if f != f or f in (math.inf, -math.inf):
+        raise ValueError("x[%d] is %r: inputs must be finite" % (i, f))
+    return f
+
+
+def affine(W, b, x, rows, out):
+    # out[:rows] = W[:rows] . x + b[:rows]
+    n = len(x)
+    k = 0
+    for i in range(rows):
+        s = b[i]
+        for j in range(n):
+            s += W[k + j] * x[j]
+        out[i] = s
+        k += n
+    return out
+
+
+def affine_q(Wq, scale, b, x, out):
+    # int8 weights with one scale per row: out = (Wq . x) * scale + b
+    n = len(x)
+    k = 0
+    for i in range(len(out)):
+        s = 0.0
+        for j in range(n):
+            s += Wq[k + j] * x[j]
+        out[i] = s * scale[i] + b[i]
+        k += n
+    return out
+
+
+def activate(y, kind, rows):
+    if kind == "relu":
+        for i in range(rows):
+            if y[i] < 0.0:
+                y[i] = 0.0
+    elif kind == "tanh":
+        for i in range(rows):
+            y[i] = math.tanh(y[i])
+    return y
+
+
+def act_grad(g, y, kind, rows):
+    # g *= f'(.) written in terms of the activation's output y
+    if kind == "relu":
+        for i in range(rows):
+            if y[i] <= 0.0:
+                g[i] = 0.0
+    elif kind == "tanh":
+        for i in range(rows):
+            g[i] *= 1.0 - y[i] * y[i]
+    return g
+
+
+def matT_vec(W, g, rows, out):
+    # out = W[:rows]^T . g
+    n = len(out)
+    for j in range(n):
+        out[j] = 0.0
+    k = 0
+    for i in range(rows):
+        gi = g[i]
+        for j in range(n):
+            out[j] += W[k + j] * gi
+        k += n
+    return out
+
+
+def rank1(W, U, g, x, rows, lr, mu):
+    # W[:rows] -= lr * g x^T, through the lr-scaled velocity U when U is given
+    n = len(x)
+    k = 0
+    for i in range(rows):
+        gi = lr * g[i]
+        if U is None:
+            for j in range(n):
+                W[k + j] -= gi * x[j]
+        else:
+            for j in range(n):
+                u = mu * U[k + j] + gi * x[j]
+                U[k + j] = u
+                W[k + j] -= u
+        k += n
+
+
+def axpy(b, u, g, rows, lr, mu):
+    # the bias counterpart of rank1
+    for i in range(rows):
+        if u is None:
+            b[i] -= lr * g[i]
+        else:
+            v = mu * u[i] + lr * g[i]
+            u[i] = v
+            b[i] -= v
+
+
+def scale(a, n, f):
+    for i in range(n):
+        a[i] *= f
+
+
+def sqnorm(v, rows):
+    s = 0.0
+    for i in range(rows):
+        s += v[i] * v[i]
+    return s
+
+
+def softmax(z, rows, out):
+    m = z[0]
+    for i in range(1, rows):
+        if z[i] > m:
+            m = z[i]
+    s = 0.0
+    for i in range(rows):
+        e = math.exp(z[i] - m)
+        out[i] = e
+        s += e
+    for i in range(rows):
+        out[i] /= s
+    return out
+
+
+def argmax(v, rows):
+    best = 0
+    for i in range(1, rows):
+        if v[i] > v[best]:
+            best = i
+    return best
+
+
+def sub(a, b, out):
+    for i in range(len(out)):
+        out[i] = a[i] - b[i]
+    return out
+
+
+def sqdist(a, b):
+    s = 0.0
+    for i in range(len(a)):
+        d = a[i] - b[i]
+        s += d * d
+    return s
+
+
+def welford(mean, var, x, w):
+    # running mean/variance with weight w = 1/n of the new sample
+    for i in range(len(x)):
+        d = x[i] - mean[i]
+        mean[i] += w * d
+        var[i] += w * (d * (x[i] - mean[i]) - var[i])
+
+
+def standardize(x, mean, inv_std, out):
+    for i in range(len(x)):
+        out[i] = (x[i] - mean[i]) * inv_std[i]
+    return out
+
+
+def inv_sqrt(var, eps, out):
+    for i in range(len(var)):
+        out[i] = 1.0 / math.sqrt(var[i] + eps)
+    return out

@@ -1,0 +1,130 @@
+# Dense layers. Frozen: forward only, float32 or int8 weights with one scale
+# per row. Dense: trainable, keeps its input and output for the backward pass.
+import math
+
+from .backend import K
+
+ACTIVATIONS = ("linear", "relu", "tanh")
+
+
+def _check(n_in, n_out, act):
+    if act not in ACTIVATIONS:
+        raise ValueError("activation %r is not one of %r" % (act, ACTIVATIONS))
+    for name, v in (("n_in", n_in), ("n_out", n_out)):
+        if not isinstance(v, int) or v < 1:
+            raise ValueError("layer %s must be an int >= 1, got %r" % (name, v))
+
+
+class Frozen:
+    def __init__(self, n_in, n_out, act="linear", int8=False):
+        _check(n_in, n_out, act)
+        self.n_in, self.n_out, self.act, self.int8 = n_in, n_out, act, int8
+        self.W = K.mat_i8(n_out, n_in) if int8 else K.mat(n_out, n_in)
+        self.scale = K.vec(n_out) if int8 else None
+        self.b = K.vec(n_out)
+        self._y = K.vec(n_out)
+
+    def __repr__(self):
+        return "Frozen(%d, %d, act=%r, int8=%r)" % (
+            self.n_in, self.n_out, self.act, self.int8)
+
+    def set_weights(self, W, b):
+        # W: n_out rows of n_in numbers; quantised per row when int8
+        if len(W) != self.n_out or len(b) != self.n_out:
+            raise ValueError("weights must have %d rows" % self.n_out)
+        for i in range(self.n_out):
+            row = [float(v) for v in W[i]]
+            if len(row) != self.n_in:
+                raise ValueError("weight row %d has %d values, expected %d"
+                                 % (i, len(row), self.n_in))
+            if self.int8:
+                s = quantize_row(row)
+                self.scale[i] = s
+            K.set_row(self.W, i, self.n_in, row)
+        K.fill(self.b, [float(v) for v in b])
+        return self
+
+    def config(self):
+        return {"n_in": self.n_in, "n_out": self.n_out, "act": self.act,
+                "int8": self.int8}
+
+    def arrays(self):
+        if self.int8:
+            return [self.W, self.scale, self.b]
+        return [self.W, self.b]
+
+    def __call__(self, x):
+        if self.int8:
+            y = K.affine_q(self.W, self.scale, self.b, x, self._y)
+        else:
+            y = K.affine(self.W, self.b, x, self.n_out, self._y)
+        return K.activate(y, self.act, self.n_out)
+
+
+def frozen_layout(prefix, c):
+    # names, shapes and dtypes of a Frozen layer's arrays, from its config
+    shapes = [(prefix + "W", (c["n_out"], c["n_in"]), "i1" if c["int8"] else "f4")]
+    if c["int8"]:
+        shapes.append((prefix + "scale", (c["n_out"],), "f4"))
+    shapes.append((prefix + "b", (c["n_out"],), "f4"))
+    return shapes
+
+
+def quantize_row(row):
+    # symmetric int8: row[j] ~= q[j] * s; rounds row in place to q, returns s
+    m = 0.0
+    for v in row:
+        if abs(v) > m:
+            m = abs(v)
+    s = m / 127.0 if m > 0.0 else 1.0
+    for j in range(len(row)):
+        row[j] = max(-127, min(127, int(round(row[j] / s))))
+    return s
+
+
+class Dense:
+    def __init__(self, n_in, n_out, act="linear"):
+        _check(n_in, n_out, act)
+        self.n_in, self.n_out, self.act = n_in, n_out, act
+        self.rows = n_out  # active outputs (a classifier head grows into n_out)
+        self.W = K.mat(n_out, n_in)
+        self.b = K.vec(n_out)
+        self.U = self.u = None  # momentum buffers, made by the optimizer
+        self._y = K.vec(n_out)
+        self._gin = K.vec(n_in)
+        self.x = self.y = None
+
+    def __repr__(self):
+        return "Dense(%d, %d, act=%r, rows=%d)" % (
+            self.n_in, self.n_out, self.act, self.rows)
+
+    def init_glorot(self, rng):
+        a = math.sqrt(6.0 / (self.n_in + self.n_out))
+        for i in range(self.n_out):  # row by row: no full-size temporary
+            K.set_row(self.W, i, self.n_in, [rng.uniform(-a, a) for _ in range(self.n_in)])
+
+    def arrays(self):
+        if self.U is None:
+            return [self.W, self.b]
+        return [self.W, self.b, self.U, self.u]
+
+    def forward(self, x):
+        self.x = x
+        y = K.affine(self.W, self.b, x, self.rows, self._y)
+        self.y = K.activate(y, self.act, self.rows)
+        return self.y
+
+    def backward(self, g, opt, input_grad=True):
+        # g: loss gradient w.r.t. this layer's output; updates the weights and
+        # returns the gradient w.r.t. its input (computed before the update)
+        g = K.act_grad(g, self.y, self.act, self.rows)
+        gin = K.matT_vec(self.W, g, self.rows, self._gin) if input_grad else None
+        opt.update(self, g)
+        return gin
+
+
+def dense_layout(prefix, n_in, n_out, momentum):
+    shapes = [(prefix + "W", (n_out, n_in), "f4"), (prefix + "b", (n_out,), "f4")]
+    if momentum:
+        shapes += [(prefix + "U", (n_out, n_in), "f4"), (prefix + "u", (n_out,), "f4")]
+    return shapes

@@ -1,0 +1,45 @@
+# Per-sample SGD with momentum, decoupled weight decay and gradient clipping.
+import math
+
+from .backend import K
+
+
+class SGD:
+    def __init__(self, lr=0.01, momentum=0.0, weight_decay=0.0, clip=0.0):
+        for name, v in (("lr", lr), ("momentum", momentum),
+                        ("weight_decay", weight_decay), ("clip", clip)):
+            if not isinstance(v, (int, float)) or not v >= 0.0 or v == math.inf:
+                raise ValueError("SGD %s must be a finite number >= 0, got %r" % (name, v))
+        if momentum >= 1.0:
+            raise ValueError("SGD momentum must be < 1, got %r" % momentum)
+        self.lr = float(lr)
+        self.momentum = float(momentum)
+        self.weight_decay = float(weight_decay)
+        self.clip = float(clip)
+
+    def __repr__(self):
+        return "SGD(lr=%g, momentum=%g, weight_decay=%g, clip=%g)" % (
+            self.lr, self.momentum, self.weight_decay, self.clip)
+
+    def config(self):
+        return {"lr": self.lr, "momentum": self.momentum,
+                "weight_decay": self.weight_decay, "clip": self.clip}
+
+    def init(self, layer):
+        # velocity buffers (lr-scaled), allocated once up front
+        if self.momentum:
+            layer.U = K.mat(layer.n_out, layer.n_in)
+            layer.u = K.vec(layer.n_out)
+
+    def update(self, layer, g):
+        # one step on the rank-1 gradient g x^T of a dense layer
+        rows, lr = layer.rows, self.lr
+        if self.clip:
+            # |g x^T|^2 + |g|^2 for weights and bias, without forming g x^T
+            n2 = K.sqnorm(g, rows) * (K.sqnorm(layer.x, layer.n_in) + 1.0)
+            if n2 > self.clip * self.clip:
+                lr *= self.clip / math.sqrt(n2)
+        if self.weight_decay:
+            K.scale(layer.W, rows * layer.n_in, 1.0 - self.lr * self.weight_decay)
+        K.rank1(layer.W, layer.U, g, layer.x, rows, lr, self.momentum)
+        K.axpy(layer.b, layer.u, g, rows, lr, self.momentum)

@@ -1,0 +1,33 @@
+# Online standardisation: running mean and variance (Welford). With a window
+# the count stops growing there, so old data fades at rate 1/window (drift).
+from .backend import K
+
+_EPS = 1e-3  # variance floor, in squared input units
+
+
+class Scaler:
+    def __init__(self, n, window=0):
+        if not isinstance(window, int) or window < 0:
+            raise ValueError("stats_window must be an int >= 0, got %r" % (window,))
+        self.n, self.window, self.count = n, window, 0
+        self.mean = K.vec(n)
+        self.var = K.vec(n)
+        self.inv = K.inv_sqrt(self.var, 1.0, K.vec(n))  # identity until data
+
+    def learn_one(self, x):
+        self.count += 1
+        c = self.count
+        if self.window and c > self.window:
+            c = self.window
+        K.welford(self.mean, self.var, x, 1.0 / c)
+        self.inv = K.inv_sqrt(self.var, _EPS, self.inv)
+
+    def transform(self, x, out):
+        return K.standardize(x, self.mean, self.inv, out)
+
+    def arrays(self):
+        return [self.mean, self.var]
+
+    def refresh(self):
+        # recompute the cached inverse std after mean/var were loaded
+        self.inv = K.inv_sqrt(self.var, _EPS if self.count else 1.0, self.inv)

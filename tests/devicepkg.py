@@ -1,0 +1,55 @@
+"""Import the device package on a chosen backend, on CPython.
+
+Tiers 1 and 2 of the test plan: ``"ulab"`` runs it on the strict ulab
+emulation in ``stubs/``, ``"python"`` hides ulab and numpy so the pure-Python
+kernels run, and ``"numpy"`` is CPython on a Linux board. Each backend's modules
+are imported once and swapped into ``sys.modules`` on use, so the package's
+lazy imports resolve to the backend in use.
+"""
+import importlib
+import pkgutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEVICE = ROOT / "device"
+STUBS = ROOT / "stubs"
+BACKENDS = ("ulab", "numpy", "python")
+_HIDDEN = {"ulab": (), "numpy": ("ulab",), "python": ("ulab", "numpy")}
+_cache = {}
+
+
+def _ours(name):
+    return name == "ulearn" or name.startswith("ulearn.")
+
+
+def use(backend):
+    """Return the ``ulearn`` package running on ``backend``, installed in sys.modules."""
+    for name in [n for n in sys.modules if _ours(n)]:
+        del sys.modules[name]
+    if backend not in _cache:
+        _cache[backend] = _import(backend)
+    sys.modules.update(_cache[backend])
+    return sys.modules["ulearn"]
+
+
+def _import(backend):
+    for p in (str(DEVICE), str(STUBS)):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+    saved = {n: sys.modules.get(n) for n in _HIDDEN[backend]}
+    for n in saved:
+        sys.modules[n] = None  # makes `import n` raise ImportError
+    try:
+        pkg = importlib.import_module("ulearn")
+        for info in pkgutil.iter_modules(pkg.__path__):
+            if not (backend == "python" and info.name == "kern_np"):
+                importlib.import_module("ulearn." + info.name)
+    finally:
+        for n, m in saved.items():
+            if m is None:
+                del sys.modules[n]
+            else:
+                sys.modules[n] = m
+    assert pkg.backend.NAME == backend, (pkg.backend.NAME, backend)
+    return {n: m for n, m in sys.modules.items() if _ours(n)}
