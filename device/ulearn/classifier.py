@@ -37,14 +37,19 @@ class Classifier(Learner):
                              % (y, len(self.labels) + 1, self.capacity))
         return -1
 
-    def learn_one(self, x, y):
-        x = K.load_vec(x, self._x)
+    def add_class(self, y):
+        # a zero row for label y: predictions among known classes keep their order
         i = self._index(y)
-        # nothing below can fail on bad input
         if i < 0:
             i = len(self.labels)
             self.labels.append(y)
             self.head.rows += 1
+        return i
+
+    def learn_one(self, x, y):
+        x = K.load_vec(x, self._x)
+        self._index(y)  # raises on a bad label before anything changes
+        i = self.add_class(y)
         z = self.head.forward(self._embed(x, True))
         g = K.softmax(z, self.head.rows, self._p)
         g[i] -= 1.0  # softmax cross-entropy gradient: p - onehot(y)

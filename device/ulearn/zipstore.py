@@ -82,13 +82,16 @@ def members(f):
         name = f.read(nlen).decode()
         if name in out:
             raise ZipError("ZIP member %s appears twice" % name)
-        out[name] = (off + 30 + nlen, size, crc)
-        if off + 30 + nlen + size > cd_off:
-            raise ZipError("ZIP member %s runs past the directory" % name)
+        out[name] = (off, size, crc)
     for name in out:
-        off, size, _ = out[name]
-        f.seek(off - 30 - len(name))
+        off, size, crc = out[name]
+        f.seek(off)
         h = f.read(30)
-        if h[:4] != _LOCAL or struct.unpack("<H", h[26:28])[0] != len(name) or h[28:30] != b"\0\0":
+        if len(h) != 30 or h[:4] != _LOCAL:
             raise ZipError("ZIP member %s has a damaged header" % name)
+        nlen, xlen = struct.unpack("<2H", h[26:30])
+        start = off + 30 + nlen + xlen
+        if start + size > cd_off:
+            raise ZipError("ZIP member %s runs past the directory" % name)
+        out[name] = (start, size, crc)
     return out

@@ -1,0 +1,220 @@
+"""Tests for the offline dataset loaders (host/ulearn_host/datasets.py)."""
+
+import gzip
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+for sub in ("host", "device"):
+    if str(REPO / sub) not in sys.path:
+        sys.path.insert(0, str(REPO / sub))
+
+from ulearn_host import datasets as D  # noqa: E402
+from ulearn_host.devicepkg import device_dir, import_device  # noqa: E402
+
+
+def load(fn, *args, **kw):
+    """Call a loader; skip (with the install command) if its package is missing."""
+    try:
+        return fn(*args, **kw)
+    except D.DatasetUnavailable as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="module")
+def watch():
+    return load(D.load_watch)
+
+
+# ---------------------------------------------------------------- loaders
+
+
+def test_digits():
+    X, y = load(D.load_digits)
+    assert X.shape == (1797, 64) and X.dtype == np.float32
+    assert X.min() == 0 and X.max() == 16
+    assert np.all(X == np.round(X))
+    assert y.shape == (1797,) and y.dtype.kind == "i"
+    counts = np.bincount(y)
+    assert len(counts) == 10 and counts.min() >= 170
+
+
+def test_watch(watch):
+    assert len(watch.recordings) == 140
+    lengths = [r.shape[0] for r in watch.recordings]
+    assert min(lengths) == 947 and max(lengths) == 2618
+    assert all(r.dtype == np.float32 and r.shape[1] == 6 for r in watch.recordings)
+    assert watch.labels.shape == watch.subject.shape == watch.side.shape == (140,)
+    assert np.bincount(watch.labels).tolist() == [20] * 7
+    assert sorted(set(watch.subject.tolist())) == list(range(1, 11))
+    assert set(watch.side.tolist()) == {0, 1}
+    assert watch.label_names == ["PEN", "ABD", "FEL", "IR", "ER", "TRAP", "ROW"]
+    assert watch.axis_names == ["ax", "ay", "az", "wx", "wy", "wz"]
+    assert watch.sample_rate == 50.0
+    assert all(np.isfinite(r).all() for r in watch.recordings)
+
+
+def test_watch_windows(watch):
+    feats = import_device("features")
+    size, step = 100, 50
+    X, y, groups, rec = load(D.watch_windows, size, step, data=watch, return_recording=True)
+    n_expected = sum((r.shape[0] - size) // step + 1 for r in watch.recordings)
+    assert X.shape == (n_expected, feats.n_features(6)) == (n_expected, 26)
+    assert X.dtype == np.float32 and np.isfinite(X).all()
+    assert y.shape == groups.shape == rec.shape == (n_expected,)
+    # recording order, so it can be streamed
+    assert np.all(np.diff(rec) >= 0) and rec[0] == 0 and rec[-1] == 139
+    assert np.array_equal(y, watch.labels[rec]) and np.array_equal(groups, watch.subject[rec])
+    # numpy reference on a few windows
+    for row in (0, 1, len(X) // 2, len(X) - 1):
+        k = rec[row]
+        j = int(np.sum(rec[:row] == k))
+        w = watch.recordings[k][j * step : j * step + size].astype(np.float64)
+        mag = np.sqrt((w[:, :3] ** 2).sum(axis=1))
+        per_axis = np.stack([w.mean(0), w.std(0), w.min(0), w.max(0)], axis=1).ravel()
+        ref = np.concatenate([per_axis, [mag.mean(), mag.std()]])
+        np.testing.assert_allclose(X[row], ref, rtol=1e-5, atol=1e-6)
+
+
+def test_watch_windows_equal_streaming_windower(watch):
+    # what a board computes with Windower == what the host computes
+    feats = import_device("features")
+    X, y, groups, rec = load(D.watch_windows, 64, 32, data=watch, return_recording=True)
+    w = feats.Windower(6, 64, 32)
+    rows = []
+    for s in watch.recordings[3].tolist():
+        if w.push(s):
+            rows.append(w.features())
+    np.testing.assert_array_equal(np.asarray(rows, dtype=np.float32), X[rec == 3])
+
+
+def test_watch_windows_default_and_short_windows(watch):
+    X, y, groups = load(D.watch_windows, data=watch)
+    assert X.shape[1] == 26 and len(X) == len(y) == len(groups)
+    X2, _, _ = load(D.watch_windows, size=5000, step=10, data=watch)  # longer than any recording
+    assert X2.shape == (0, 26)
+    with pytest.raises(ValueError):
+        D.watch_windows(size=0, data=watch)
+
+
+def test_kdd_tsad_135():
+    train, test, labels = load(D.load_kdd_tsad_135)
+    assert train.shape == (1200,) and test.shape == (7501,) and labels.shape == (7501,)
+    assert train.dtype == test.dtype == np.float32
+    assert set(labels.tolist()) == {0, 1}
+    idx = np.flatnonzero(labels)
+    assert idx.tolist() == list(range(4187, 4199))  # one 12-point anomaly
+    assert np.array_equal(train, test[:1200])  # test is the whole series
+    res = D.load_kdd_tsad_135()
+    assert res.train is not None and res.test_labels.sum() == 12
+
+
+def test_shuttle():
+    X, y = load(D.load_shuttle)
+    assert X.shape == (49097, 9) and X.dtype == np.float32
+    assert y.shape == (49097,) and set(y.tolist()) == {0, 1}
+    assert int(y.sum()) == 3511
+    assert 0.07 < y.mean() < 0.072
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def test_sliding_windows():
+    s = np.arange(10, dtype=np.float32)
+    w = D.sliding_windows(s, 4)
+    assert w.shape == (7, 4) and w.dtype == np.float32
+    assert w[0].tolist() == [0, 1, 2, 3] and w[-1].tolist() == [6, 7, 8, 9]
+    w2 = D.sliding_windows(s, 4, step=3)
+    assert w2.tolist() == [[0, 1, 2, 3], [3, 4, 5, 6], [6, 7, 8, 9]]
+    w[0, 0] = 99  # a copy, not a view
+    assert s[0] == 0
+    for bad in [(s, 0), (s, 11), (s.reshape(2, 5), 2)]:
+        with pytest.raises(ValueError):
+            D.sliding_windows(*bad)
+    with pytest.raises(ValueError):
+        D.sliding_windows(s, 2, step=0)
+
+
+def test_window_labels():
+    assert D.window_labels([0, 0, 1, 0, 0], 2).tolist() == [0, 1, 1, 0]
+    assert D.window_labels([0, 0, 1, 0, 0, 0], 2, step=2).tolist() == [0, 1, 0]
+
+
+def test_kdd_windows_labels_align():
+    train, test, labels = load(D.load_kdd_tsad_135)
+    W = D.sliding_windows(test, 100)
+    L = D.window_labels(labels, 100)
+    assert len(W) == len(L) == 7501 - 100 + 1
+    assert L.sum() == 100 + 12 - 1  # windows overlapping the 12-point anomaly
+
+
+# ---------------------------------------------------------------- registry / errors
+
+
+def test_registry():
+    assert set(D.DATASETS) == {"digits", "watch", "kdd_tsad_135", "shuttle"}
+    for name, entry in D.DATASETS.items():
+        loader, desc, install = entry
+        assert callable(loader) and loader is entry.loader
+        assert isinstance(desc, str) and desc and "\n" not in desc
+        assert install.startswith("pip install --no-deps ")
+    assert "seglearn" in D.DATASETS["watch"].install
+
+
+def test_dataset_files_locations():
+    expected = {
+        "digits": ["sklearn/datasets/data/digits.csv.gz"],
+        "watch": ["seglearn/data/watch_dataset.npy"],
+        "kdd_tsad_135": [
+            "aeon/datasets/data/KDD-TSAD_135/135_UCR_Anomaly_InternalBleeding16_TRAIN.csv",
+            "aeon/datasets/data/KDD-TSAD_135/135_UCR_Anomaly_InternalBleeding16_TEST.csv",
+        ],
+        "shuttle": ["river/datasets/shuttle.csv.gz"],
+    }
+    for name, rels in expected.items():
+        paths = load(D.dataset_files, name)
+        assert [p.as_posix().endswith(r) for p, r in zip(paths, rels)] == [True] * len(rels)
+    with pytest.raises(KeyError):
+        D.dataset_files("nope")
+
+
+def test_missing_package_message(monkeypatch):
+    monkeypatch.setattr(D.importlib.util, "find_spec", lambda name: None)
+    for name, loader, cmd in [
+        ("watch", D.load_watch, "pip install --no-deps seglearn"),
+        ("digits", D.load_digits, "pip install --no-deps scikit-learn"),
+        ("kdd_tsad_135", D.load_kdd_tsad_135, "pip install --no-deps aeon"),
+        ("shuttle", D.load_shuttle, 'pip install --no-deps "river>=0.26"'),
+    ]:
+        with pytest.raises(D.DatasetUnavailable) as ei:
+            loader()
+        assert cmd in str(ei.value) and ei.value.install == cmd
+        assert isinstance(ei.value, RuntimeError)
+    with pytest.raises(D.DatasetUnavailable):
+        D.watch_windows()
+
+
+def test_missing_file_and_corrupt_file(monkeypatch, tmp_path):
+    monkeypatch.setattr(D, "_package_dirs", lambda module: [tmp_path])
+    with pytest.raises(D.DatasetUnavailable, match="--upgrade --no-deps seglearn"):
+        D.load_watch()
+    (tmp_path / "datasets/data").mkdir(parents=True)
+    with gzip.open(tmp_path / "datasets/data/digits.csv.gz", "wt") as fh:
+        fh.write("1,2,3\n")
+    with pytest.raises(D.DatasetUnavailable, match="force-reinstall"):
+        D.load_digits()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data/watch_dataset.npy").write_bytes(b"not a numpy file")
+    with pytest.raises(D.DatasetUnavailable, match="force-reinstall"):
+        D.load_watch()
+
+
+def test_devicepkg_finds_source_tree():
+    d = device_dir()
+    assert (d / "ulearn" / "features.py").is_file()
+    feats = import_device("features")
+    assert feats.n_features(6) == 26
