@@ -13,8 +13,8 @@ def normal_stream(n, seed=0):
     return out
 
 
-def trained(ul, **kw):
-    det = ul.AnomalyDetector(4, hidden=2, optimizer=ul.SGD(0.02), **kw)
+def trained(ul, k=3.0):
+    det = ul.AnomalyDetector(4, hidden=2, optimizer=ul.SGD(0.02), k=k)
     for x in normal_stream(2000):
         det.learn_one(x)
     return det
@@ -38,12 +38,24 @@ def test_off_manifold_points_are_anomalies(ul):
     assert false_alarms <= 0.05 * len(normal)
 
 
-def test_threshold_is_mean_plus_k_std_of_learned_scores(ul):
-    det = ul.AnomalyDetector(4, hidden=2, k=2.0, alpha=1e-9, warmup=10)
-    scores = [det.learn_one(x) for x in normal_stream(100)]
-    mean = sum(scores) / len(scores)
-    std = math.sqrt(sum((s - mean) ** 2 for s in scores) / len(scores))
-    assert math.isclose(det.threshold, mean + 2.0 * std, rel_tol=1e-6)
+def test_threshold_is_mean_plus_k_std_of_learned_log_scores(ul):
+    det = ul.AnomalyDetector(4, hidden=2, k=2.5, alpha=1e-9, warmup=10)
+    logs = [math.log(det.learn_one(x) + 1e-12) for x in normal_stream(100)]
+    mean = sum(logs) / len(logs)
+    std = math.sqrt(sum((s - mean) ** 2 for s in logs) / len(logs))
+    assert math.isclose(det.threshold, math.exp(mean + 2.5 * std) - 1e-12, rel_tol=1e-6)
+
+
+def test_threshold_forgets_at_rate_alpha(ul):
+    def threshold_after_change(alpha):
+        det = ul.AnomalyDetector(4, hidden=2, alpha=alpha, warmup=10, standardize=False)
+        for x in normal_stream(500):
+            det.learn_one(x)
+        for x in normal_stream(200, seed=9):
+            det.learn_one([3 * v for v in x])  # the process got louder
+        return det.threshold
+    # forgetting follows the louder process; the cumulative statistics lag behind
+    assert threshold_after_change(0.05) > threshold_after_change(1e-9)
 
 
 def test_no_alarm_during_warmup(ul):

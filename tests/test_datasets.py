@@ -1,6 +1,7 @@
 """Tests for the offline dataset loaders (host/ulearn_host/datasets.py)."""
 
 import gzip
+import os
 import sys
 from pathlib import Path
 
@@ -13,14 +14,15 @@ for sub in ("host", "device"):
         sys.path.insert(0, str(REPO / sub))
 
 from ulearn_host import datasets as D  # noqa: E402
-from ulearn_host.devicepkg import device_dir, import_device  # noqa: E402
 
 
 def load(fn, *args, **kw):
-    """Call a loader; skip (with the install command) if its package is missing."""
+    """Call a loader; off CI, skip (with the install command) if its package is missing."""
     try:
         return fn(*args, **kw)
     except D.DatasetUnavailable as exc:
+        if os.environ.get("CI"):
+            raise
         pytest.skip(str(exc))
 
 
@@ -58,7 +60,7 @@ def test_watch(watch):
 
 
 def test_watch_windows(watch):
-    feats = import_device("features")
+    from ulearn import features as feats
     size, step = 100, 50
     X, y, groups, rec = load(D.watch_windows, size, step, data=watch, return_recording=True)
     n_expected = sum((r.shape[0] - size) // step + 1 for r in watch.recordings)
@@ -81,7 +83,7 @@ def test_watch_windows(watch):
 
 def test_watch_windows_equal_streaming_windower(watch):
     # what a board computes with Windower == what the host computes
-    feats = import_device("features")
+    from ulearn import features as feats
     X, y, groups, rec = load(D.watch_windows, 64, 32, data=watch, return_recording=True)
     w = feats.Windower(6, 64, 32)
     rows = []
@@ -211,10 +213,3 @@ def test_missing_file_and_corrupt_file(monkeypatch, tmp_path):
     (tmp_path / "data/watch_dataset.npy").write_bytes(b"not a numpy file")
     with pytest.raises(D.DatasetUnavailable, match="force-reinstall"):
         D.load_watch()
-
-
-def test_devicepkg_finds_source_tree():
-    d = device_dir()
-    assert (d / "ulearn" / "features.py").is_file()
-    feats = import_device("features")
-    assert feats.n_features(6) == 26

@@ -1,7 +1,8 @@
 # Online autoencoder for anomaly detection: learns to reconstruct normal data
 # (through a tanh bottleneck) one sample at a time; the reconstruction error
-# is the anomaly score. The threshold adapts: mean + k * std of the scores of
-# the data it learned from, tracked with exponential forgetting (rate alpha).
+# is the anomaly score. The threshold adapts: reconstruction errors are
+# heavy-tailed, roughly log-normal, so it is exp(mean + k * std) of the log
+# scores of the data learned from, tracked with exponential forgetting (alpha).
 import math
 
 from .backend import K
@@ -9,12 +10,14 @@ from .base import Learner, base_layout, build_base, embed_size
 from .layers import Dense, dense_layout
 from .rng import Rng
 
+_TINY = 1e-12  # keeps log() finite for a perfect reconstruction
+
 
 class AnomalyDetector(Learner):
     kind = "AnomalyDetector"
 
     def __init__(self, n_features, hidden=8, extractor=None, optimizer=None,
-                 standardize=True, stats_window=0, k=3.0, alpha=0.01,
+                 standardize=True, stats_window=0, k=2.0, alpha=0.01,
                  warmup=50, seed=1):
         self._setup(n_features, extractor, optimizer, standardize, stats_window)
         if not isinstance(hidden, int) or hidden < 1:
@@ -33,8 +36,8 @@ class AnomalyDetector(Learner):
         for layer in (self.enc, self.dec):
             layer.init_glorot(rng)
             self.optimizer.init(layer)
-        self.score_mean = 0.0
-        self.score_var = 0.0
+        self.log_mean = 0.0  # of log(score + _TINY)
+        self.log_var = 0.0
         self._g = K.vec(m)
 
     def __repr__(self):
@@ -59,16 +62,17 @@ class AnomalyDetector(Learner):
         self.n_seen += 1
         # the threshold's running statistics, exact until 1/alpha samples
         w = max(self.alpha, 1.0 / self.n_seen)
-        d = s - self.score_mean
-        self.score_mean += w * d
-        self.score_var += w * (d * (s - self.score_mean) - self.score_var)
+        ls = math.log(s + _TINY)
+        d = ls - self.log_mean
+        self.log_mean += w * d
+        self.log_var += w * (d * (ls - self.log_mean) - self.log_var)
         return s
 
     @property
     def threshold(self):
         if self.n_seen < self.warmup:
             return math.inf
-        return self.score_mean + self.k * math.sqrt(self.score_var)
+        return math.exp(self.log_mean + self.k * math.sqrt(self.log_var)) - _TINY
 
     def is_anomaly(self, x):
         return self.score_one(x) > self.threshold
@@ -86,13 +90,13 @@ class AnomalyDetector(Learner):
 
     def state(self):
         s = self._base_state()
-        s.update(score_mean=self.score_mean, score_var=self.score_var)
+        s.update(log_mean=self.log_mean, log_var=self.log_var)
         return s
 
     def set_state(self, s):
         self._set_base_state(s)
-        self.score_mean = s["score_mean"]
-        self.score_var = s["score_var"]
+        self.log_mean = s["log_mean"]
+        self.log_var = s["log_var"]
 
     @staticmethod
     def layout(c):

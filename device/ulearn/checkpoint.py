@@ -250,6 +250,6 @@ def _check_state(s, learner):
         if not ok or not all(isinstance(y, (int, str)) for y in labels) \
                 or len(set(labels)) != len(labels):
             raise CheckpointError("state labels are not distinct ints/strs within capacity")
-    for key in ("score_mean", "score_var"):
+    for key in ("log_mean", "log_var"):
         if key in s and not (isinstance(s[key], (int, float)) and _finite((s[key],))):
             raise CheckpointError("state %r = %r is not finite" % (key, s[key]))

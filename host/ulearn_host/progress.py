@@ -1,0 +1,10 @@
+"""Progress bars for long host work (tqdm, quiet when asked or not a terminal)."""
+import sys
+
+from tqdm import tqdm
+
+
+def progress(items, what, quiet=False):
+    """Iterate ``items`` with a progress bar labelled ``what`` on stderr."""
+    return tqdm(items, desc=what, disable=quiet or not sys.stderr.isatty(),
+                leave=False, unit=" samples")
