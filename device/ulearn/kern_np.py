@@ -121,7 +121,8 @@ def act_grad(g, y, kind, rows):
 
 
 def matT_vec(W, g, rows, out):
-    return np.dot(g, _rows(W, rows))
+    # dot(M.T, v): ulab's dot(vector, matrix) sizes its result wrongly
+    return np.dot(_rows(W, rows).T, g)
 
 
 def rank1(W, U, g, x, rows, lr, mu):
