@@ -16,8 +16,13 @@ _LAZY = {
 
 
 def __getattr__(name):
-    mod = _LAZY.get(name)
-    if mod is None:
+    # a lazy name, or a submodule (MicroPython's `from . import x` asks here first)
+    mod = _LAZY.get(name, name)
+    try:
+        __import__("ulearn." + mod)
+    except ImportError as e:
+        if "ulearn." + mod not in str(e):
+            raise  # the module exists but needs something missing
         raise AttributeError("module 'ulearn' has no attribute %r" % name)
-    __import__("ulearn." + mod)
-    return getattr(globals()[mod], name)
+    m = globals()[mod]
+    return m if mod == name else getattr(m, name)
