@@ -1,8 +1,6 @@
 """Tests for the board-side window features (device/ulearn/features.py)."""
 
 import json
-import shutil
-import subprocess
 import sys
 from array import array
 from pathlib import Path
@@ -169,14 +167,7 @@ def test_windower_partial_and_reset():
 
 # ------------------------------------------------------------- MicroPython
 
-MPJS = (
-    REPO
-    / "tools/mpvm/node_modules/@micropython/micropython-webassembly-pyscript/micropython.mjs"
-)
-
 MP_SCRIPT = r"""
-import sys
-sys.path.insert(0, "/")
 from ulearn import features as F
 from array import array
 res = {}
@@ -202,34 +193,15 @@ import json
 print("RESULT " + json.dumps(res))
 """
 
-NODE_RUNNER = r"""
-import { loadMicroPython } from %s;
-import { readFileSync } from "fs";
-const lines = [];
-const mp = await loadMicroPython({ stdout: (l) => lines.push(l), stderr: (l) => lines.push(l) });
-mp.FS.mkdir("/ulearn");
-mp.FS.writeFile("/ulearn/features.py", readFileSync(%s, "utf8"));
-mp.runPython(readFileSync(0, "utf8"));
-console.log(lines.join("\n"));
-"""
-
-
-@pytest.mark.skipif(
-    shutil.which("node") is None or not MPJS.is_file(),
-    reason="needs node and tools/mpvm (npm install in tools/mpvm)",
-)
-def test_runs_in_micropython(tmp_path):
-    runner = tmp_path / "run.mjs"
-    runner.write_text(
-        NODE_RUNNER
-        % (json.dumps(MPJS.as_uri()), json.dumps(str(REPO / "device/ulearn/features.py")))
-    )
-    proc = subprocess.run(
-        ["node", str(runner)], input=MP_SCRIPT, capture_output=True, text=True, timeout=120
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
-    assert line, proc.stdout + proc.stderr
+def test_runs_in_micropython():
+    from tools.mpvm import MicroPythonVM
+    with MicroPythonVM() as vm:
+        vm.makedirs("/lib/ulearn")
+        vm.write_file("/lib/ulearn/__init__.py", "")
+        vm.write_file("/lib/ulearn/features.py", (REPO / "device/ulearn/features.py").read_text())
+        out = vm.exec(MP_SCRIPT)
+    line = [x for x in out.splitlines() if x.startswith("RESULT ")]
+    assert line, out
     res = json.loads(line[0][len("RESULT ") :])
 
     w = [[0.5 * i, -1.0 * i, i * i % 7, 1.0, 2.0 + i % 3, 3.0] for i in range(23)]
