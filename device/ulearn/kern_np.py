@@ -1,8 +1,9 @@
 # Array kernels for ulab.numpy (boards) and numpy (CPython hosts and Linux
 # boards), written against the ulab subset: 2-D at most, no outer/matmul/
 # astype, few operations per call since every ulab operation allocates.
-import math
 import struct
+
+from .inputs import check_len, number
 
 try:
     from ulab import numpy as np
@@ -62,8 +63,7 @@ def set_row(a, i, cols, values):
 def load_vec(x, out):
     # copy user input into out, refusing what is not a finite number
     n = len(out)
-    if len(x) != n:
-        raise ValueError("x has %d values, expected %d" % (len(x), n))
+    check_len(x, n)
     if isinstance(x, type(out)):
         if len(x.shape) != 1:
             raise ValueError("x must be 1-D, got shape %r" % (x.shape,))
@@ -71,20 +71,8 @@ def load_vec(x, out):
             out[:] = x
             return out
     for i in range(n):
-        out[i] = _number(x[i], i)
+        out[i] = number(x[i], i)
     return out
-
-
-def _number(v, i):
-    if isinstance(v, (str, bytes, bytearray)):
-        raise TypeError("x[%d] is %r, not a number" % (i, v))
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        raise TypeError("x[%d] is %r, not a number" % (i, v))
-    if f != f or f in (math.inf, -math.inf):
-        raise ValueError("x[%d] is %r: inputs must be finite" % (i, f))
-    return f
 
 
 def _rows(a, rows):

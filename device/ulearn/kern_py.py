@@ -4,6 +4,8 @@
 import math
 from array import array
 
+from .inputs import check_len, number
+
 NAME = "python"
 _SIZE = {"f": 4, "b": 1}
 
@@ -59,23 +61,10 @@ def set_row(a, i, cols, values):
 def load_vec(x, out):
     # copy user input into out, refusing what is not a finite number
     n = len(out)
-    if len(x) != n:
-        raise ValueError("x has %d values, expected %d" % (len(x), n))
+    check_len(x, n)
     for i in range(n):
-        out[i] = _number(x[i], i)
+        out[i] = number(x[i], i)
     return out
-
-
-def _number(v, i):
-    if isinstance(v, (str, bytes, bytearray)):
-        raise TypeError("x[%d] is %r, not a number" % (i, v))
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        raise TypeError("x[%d] is %r, not a number" % (i, v))
-    if f != f or f in (math.inf, -math.inf):
-        raise ValueError("x[%d] is %r: inputs must be finite" % (i, f))
-    return f
 
 
 def affine(W, b, x, rows, out):

@@ -1,0 +1,21 @@
+# Checks on what a user passes in, shared by both kernel sets: each failure
+# names what was wrong, and nothing is stored before the checks pass.
+import math
+
+
+def check_len(x, n):
+    if len(x) != n:
+        raise ValueError("x has %d values, expected %d" % (len(x), n))
+
+
+def number(v, i):
+    # x[i] as a finite float
+    if isinstance(v, (str, bytes, bytearray)):
+        raise TypeError("x[%d] is %r, not a number" % (i, v))
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise TypeError("x[%d] is %r, not a number" % (i, v))
+    if f != f or f in (math.inf, -math.inf):
+        raise ValueError("x[%d] is %r: inputs must be finite" % (i, f))
+    return f
