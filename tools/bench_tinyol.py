@@ -734,26 +734,9 @@ def ulab_counts(int8):
     return out
 
 
-# A stand-in for ulearn/__init__.__getattr__ that also imports submodules: used
-# in the VM only if the package as shipped fails to import there (see report).
-VM_IMPORT_WORKAROUND = """
-import ulearn
-_ulearn_lazy = ulearn.__getattr__
-def _ulearn_getattr(name):
-    try:
-        return _ulearn_lazy(name)
-    except AttributeError:
-        if name.startswith('_'):
-            raise
-    __import__('ulearn.' + name)
-    return getattr(ulearn, name)
-ulearn.__getattr__ = _ulearn_getattr
-"""
-
-
 def vm_measure(steps, quick):
     from tools.mpvm import MicroPythonUnavailable, MicroPythonVM
-    res = {"workaround": False}
+    res = {}
     try:
         vm = MicroPythonVM(timeout=600)
     except MicroPythonUnavailable as e:
@@ -768,13 +751,7 @@ def vm_measure(steps, quick):
                 "d = json.load(open('/bench.json'))\n"
                 "XS = [array('f', r) for r in d['X']]\nYS = d['Y']\nW = d['W']\nB = d['b']\n"
                 "del d\n")
-        try:
-            vm.exec("from ulearn import Classifier, SGD, Frozen")
-        except Exception as e:  # noqa: BLE001 - report whatever the board would show
-            res["import_error"] = str(e).strip().splitlines()[-1]
-            vm.exec(VM_IMPORT_WORKAROUND)
-            vm.exec("from ulearn import Classifier, SGD, Frozen")
-            res["workaround"] = True
+        vm.exec("from ulearn import Classifier, SGD, Frozen")
         res["gc_disable_flag"] = vm.exec("gc.disable(); print(gc.isenabled()); gc.enable()").strip()
         for int8 in (False, True):
             r = {}
@@ -889,13 +866,6 @@ def section_cost(args, md):
             "GC pauses, which a board with a fixed heap would pay. Live heap: `gc.mem_alloc()` after a "
             "collection, before vs after constructing the Frozen layer and the Classifier (the weight "
             "lists they are built from already existed)." % vm["gc_disable_flag"])
-        if vm["workaround"]:
-            notes.append(
-                "**The device package as shipped does not import in this MicroPython**: `from ulearn "
-                "import Classifier` fails with `%s` (ulearn/backend.py's `from . import kern_np` is "
-                "answered by the lazy `__getattr__` of ulearn/__init__.py, which raises AttributeError, "
-                "not ImportError). The VM figures above were taken with a VM-side stand-in `__getattr__` "
-                "that also imports submodules (in this script, not in device/)." % vm["import_error"])
     notes.append(
         "ulab counts: operations and heap bytes that real ulab would allocate, from the strict "
         "emulation's counter (`stubs/ulab/_counter.py`: data bytes + a 48-byte header per new array, "
@@ -1111,9 +1081,6 @@ def summary(pre, ano, cost, seeds):
             missed.append("the pure-Python path churns %.0f KB of heap per learn_one: on a board without "
                           "ulab and with a heap of 100-200 KB that is a garbage collection about every "
                           "step, a cost the VM figures do not include" % (vm[False]["learn"][1] / 1024))
-        if vm.get("workaround"):
-            missed.append("the device package did not import in MicroPython as shipped (a VM-side "
-                          "workaround was needed, see section 3)")
     else:
         missed.append("the MicroPython VM could not be run: " + vm["error"].splitlines()[0])
     show.append(c)
