@@ -139,10 +139,8 @@ def _meta(f, m):
 
 def _field(c, key, kind, lo, hi):
     v = c.get(key) if isinstance(c, dict) else None
-    ok = isinstance(v, kind) and not isinstance(v, bool) and lo <= v <= hi
-    if kind is float and isinstance(v, int) and not isinstance(v, bool):
-        ok = lo <= v <= hi
-    if not ok:
+    types = (int, float) if kind is float else kind  # JSON may write 1.0 as 1
+    if not (isinstance(v, types) and not isinstance(v, bool) and lo <= v <= hi):
         raise CheckpointError("config field %r = %r is not a %s in [%r, %r]"
                               % (key, v, kind.__name__, lo, hi))
     return v
@@ -207,27 +205,22 @@ def _check_arrays(f, m, layout, max_bytes):
 def _read_array(f, member, shape, code, a):
     # stream a member into a preallocated array row by row, checking its CRC
     off, size, crc = member
-    f.seek(off)
-    head = f.read(size - npy.itemsize(code) * _count(shape))
-    c = zipstore.crc32(head)
     rows, cols = (1, shape[0]) if len(shape) == 1 else shape
+    row_bytes = cols * npy.itemsize(code)
+    f.seek(off)
+    c = zipstore.crc32(f.read(size - rows * row_bytes))  # the .npy header
     fmt = "<%d%s" % (cols, "f" if code == "f4" else "b")
     for i in range(rows):
-        b = f.read(cols * npy.itemsize(code))
+        b = f.read(row_bytes)
         c = zipstore.crc32(b, c)
-        vals = struct.unpack(fmt, b) if len(b) == cols * npy.itemsize(code) else ()
-        if len(vals) != cols or (code == "f4" and not _finite(vals)):
-            raise CheckpointError("array data is truncated or not finite")
+        if len(b) != row_bytes:
+            raise CheckpointError("array data is truncated")
+        vals = struct.unpack(fmt, b)
+        if code == "f4" and not _finite(vals):
+            raise CheckpointError("array data is not finite")
         K.set_row(a, i, 0 if len(shape) == 1 else cols, vals)
     if c != crc:
         raise CheckpointError("array data is damaged (CRC mismatch)")
-
-
-def _count(shape):
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 def _finite(vals):

@@ -48,8 +48,7 @@ class Classifier(Learner):
 
     def learn_one(self, x, y):
         x = K.load_vec(x, self._x)
-        self._index(y)  # raises on a bad label before anything changes
-        i = self.add_class(y)
+        i = self.add_class(y)  # raises on a bad label before anything changes
         z = self.head.forward(self._embed(x, True))
         g = K.softmax(z, self.head.rows, self._p)
         g[i] -= 1.0  # softmax cross-entropy gradient: p - onehot(y)
