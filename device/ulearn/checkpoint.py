@@ -31,9 +31,13 @@ def _kinds():
 
 # -- save
 
-def save(learner, path):
-    meta = json.dumps({"format": FORMAT, "version": VERSION, "kind": learner.kind,
-                       "config": learner.config(), "state": learner.state()}).encode()
+def save(learner, path, info=None):
+    # info: an optional small dict of JSON metadata (what a bundle was trained on)
+    m = {"format": FORMAT, "version": VERSION, "kind": learner.kind,
+         "config": learner.config(), "state": learner.state()}
+    if info:
+        m["info"] = info
+    meta = json.dumps(m).encode()
     tmp = path + ".tmp"
     try:
         with open(tmp, "wb") as f:
@@ -82,6 +86,15 @@ def load(path, max_bytes=262144):
         if isinstance(e, CheckpointError):
             raise CheckpointError("%s: %s" % (path, e))
         raise
+
+
+def read_meta(path):
+    """meta.json of a checkpoint, checked as load() checks it, without the arrays."""
+    with open(path, "rb") as f:
+        try:
+            return _meta(f, zipstore.members(f))
+        except (ValueError, UnicodeError) as e:  # CheckpointError and ZipError too
+            raise CheckpointError("%s: %s" % (path, e))
 
 
 def _load(path, max_bytes):

@@ -83,15 +83,18 @@ def quantize_row(row):
 
 
 class Dense:
-    def __init__(self, n_in, n_out, act="linear"):
+    # kern: the array kernels (default: the board's); the host passes batch
+    # kernels to train this same layer code on minibatches
+    def __init__(self, n_in, n_out, act="linear", kern=None):
         _check(n_in, n_out, act)
         self.n_in, self.n_out, self.act = n_in, n_out, act
+        self.K = kern = kern or K
         self.rows = n_out  # active outputs (a classifier head grows into n_out)
-        self.W = K.mat(n_out, n_in)
-        self.b = K.vec(n_out)
+        self.W = kern.mat(n_out, n_in)
+        self.b = kern.vec(n_out)
         self.U = self.u = None  # momentum buffers, made by the optimizer
-        self._y = K.vec(n_out)
-        self._gin = K.vec(n_in)
+        self._y = kern.vec(n_out)
+        self._gin = kern.vec(n_in)
         self.x = self.y = None
 
     def __repr__(self):
@@ -101,7 +104,7 @@ class Dense:
     def init_glorot(self, rng):
         a = math.sqrt(6.0 / (self.n_in + self.n_out))
         for i in range(self.n_out):  # row by row: no full-size temporary
-            K.set_row(self.W, i, self.n_in, [rng.uniform(-a, a) for _ in range(self.n_in)])
+            self.K.set_row(self.W, i, self.n_in, [rng.uniform(-a, a) for _ in range(self.n_in)])
 
     def arrays(self):
         if self.U is None:
@@ -110,15 +113,17 @@ class Dense:
 
     def forward(self, x):
         self.x = x
-        y = K.affine(self.W, self.b, x, self.rows, self._y)
-        self.y = K.activate(y, self.act, self.rows)
+        kern = self.K
+        y = kern.affine(self.W, self.b, x, self.rows, self._y)
+        self.y = kern.activate(y, self.act, self.rows)
         return self.y
 
     def backward(self, g, opt, input_grad=True):
         # g: loss gradient w.r.t. this layer's output; updates the weights and
         # returns the gradient w.r.t. its input (computed before the update)
-        g = K.act_grad(g, self.y, self.act, self.rows)
-        gin = K.matT_vec(self.W, g, self.rows, self._gin) if input_grad else None
+        kern = self.K
+        g = kern.act_grad(g, self.y, self.act, self.rows)
+        gin = kern.matT_vec(self.W, g, self.rows, self._gin) if input_grad else None
         opt.update(self, g)
         return gin
 

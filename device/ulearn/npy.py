@@ -1,9 +1,9 @@
-# numpy's .npy format (version 1.0) for the 1-D and 2-D float32 and int8
-# arrays of a learner: a magic string, a Python-literal header, raw data.
+# numpy's .npy format (version 1.0) for 1-D and 2-D float32, int8 and int32
+# arrays: a magic string, a Python-literal header, raw data.
 import struct
 
 _MAGIC = b"\x93NUMPY\x01\x00"
-_DESCR = {"f4": ("<f4", 4), "i1": ("|i1", 1)}
+_DESCR = {"f4": ("<f4", 4), "i1": ("|i1", 1), "i4": ("<i4", 4)}
 _MAX_HEADER = 256
 
 

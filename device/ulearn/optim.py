@@ -1,7 +1,6 @@
 # Per-sample SGD with momentum, decoupled weight decay and gradient clipping.
 import math
 
-from .backend import K
 
 
 class SGD:
@@ -28,12 +27,12 @@ class SGD:
     def init(self, layer):
         # velocity buffers (lr-scaled), allocated once up front
         if self.momentum:
-            layer.U = K.mat(layer.n_out, layer.n_in)
-            layer.u = K.vec(layer.n_out)
+            layer.U = layer.K.mat(layer.n_out, layer.n_in)
+            layer.u = layer.K.vec(layer.n_out)
 
     def update(self, layer, g):
         # one step on the rank-1 gradient g x^T of a dense layer
-        rows, lr = layer.rows, self.lr
+        K, rows, lr = layer.K, layer.rows, self.lr
         if self.clip:
             # |g x^T|^2 + |g|^2 for weights and bias, without forming g x^T
             n2 = K.sqnorm(g, rows) * (K.sqnorm(layer.x, layer.n_in) + 1.0)

@@ -1,6 +1,7 @@
 """The ``ulearn`` command: one handler per verb, as mpremote does it."""
 import argparse
 import json
+import os
 import sys
 
 from . import __version__
@@ -10,13 +11,25 @@ class CommandError(Exception):
     """A user mistake: printed as ``ulearn: message``, exit status 1."""
 
 
+def _emit(args, data, text):
+    print(json.dumps(data, indent=2) if args.json else text)
+
+
+def _user_errors():
+    # exceptions that carry a message for the user rather than a bug
+    from ulearn.checkpoint import CheckpointError
+
+    from .board import BoardError
+    from .datasets import DatasetUnavailable
+    return (CheckpointError, BoardError, DatasetUnavailable, FileNotFoundError)
+
+
+# -- host work
+
 def do_demo(args):
-    from . import datasets, demo
-    try:
-        r = demo.run(seed=args.seed, quiet=args.json)
-    except datasets.DatasetUnavailable as e:
-        raise CommandError(str(e))
-    print(json.dumps(r, indent=2) if args.json else demo.report(r))
+    from . import demo
+    r = demo.run(seed=args.seed, quiet=args.json, device=args.device)
+    _emit(args, r, demo.report(r))
 
 
 def do_datasets(args):
@@ -30,13 +43,158 @@ def do_datasets(args):
             ok = False
         rows.append({"name": name, "description": info.description,
                      "installed": ok, "install": info.install})
-    if args.json:
-        print(json.dumps(rows, indent=2))
-        return
-    for r in rows:
-        state = "installed" if r["installed"] else "missing: " + r["install"]
-        print("%-10s %s (%s)" % (r["name"], r["description"], state))
+    _emit(args, rows, "\n".join(
+        "%-10s %s (%s)" % (r["name"], r["description"],
+                           "installed" if r["installed"] else "missing: " + r["install"])
+        for r in rows))
 
+
+def do_train(args):
+    import ulearn
+
+    from . import tasks, train
+    try:
+        task = tasks.load_task(args.data)
+        keep = [c for c in task.names if c not in (args.exclude or [])]
+        tasks.class_ids(task, args.exclude or [])  # names any unknown class
+        tr = tasks.select(task, "train", keep)
+        te = tasks.select(task, "test", keep)
+        ids = tasks.class_ids(task, keep)
+        remap = {c: i for i, c in enumerate(ids)}
+        y = [remap[v] for v in task.y[tr]]
+        net = train.train(task.X[tr], y, len(keep), hidden=tuple(args.hidden),
+                          epochs=args.epochs, lr=args.lr, seed=args.seed, quiet=args.json)
+    except ValueError as e:
+        raise CommandError(str(e))
+    clf = net.to_classifier(keep)
+    names = [task.names[v] for v in task.y[te]]
+    acc, per = train.accuracy(clf, task.X[te], names)
+    info = dict(task.info, classes=keep, excluded=list(args.exclude or []),
+                hidden=list(args.hidden), epochs=args.epochs, seed=args.seed,
+                test_accuracy=round(acc, 4), ulearn=__version__)
+    ulearn.save(clf, args.output, info)
+    r = {"model": args.output, "train_samples": len(tr), "test_samples": len(te),
+         "test_accuracy": acc, "per_class": per, "classes": keep,
+         "excluded": info["excluded"]}
+    _emit(args, r, "trained %s on %d %s samples (%d classes%s); test accuracy %.3f on %d "
+          "samples of new subjects/held-out rows\nwrote %s"
+          % ("x".join(str(h) for h in [task.X.shape[1]] + args.hidden + [len(keep)]), len(tr),
+             args.data, len(keep), ", without " + ", ".join(args.exclude) if args.exclude
+             else "", acc, len(te), args.output))
+
+
+def do_export(args):
+    import ulearn
+
+    from . import export
+    opt = ulearn.SGD(args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
+                     clip=args.clip)
+    try:
+        meta = export.export(args.model, args.output, int8=args.int8, capacity=args.capacity,
+                             optimizer=opt, stats_window=args.stats_window)
+    except ValueError as e:
+        raise CommandError(str(e))
+    c = meta["config"]
+    r = {"bundle": args.output, "bytes": os.path.getsize(args.output),
+         "format_version": meta["version"], "n_features": c["n_features"],
+         "capacity": c["capacity"], "labels": meta["state"]["labels"],
+         "extractor": c["extractor"], "optimizer": c["optimizer"]}
+    _emit(args, r, "wrote %s: %d bytes, format version %d, %d features -> %s -> %d of %d "
+          "classes used\nlabels: %s" % (
+              args.output, r["bytes"], r["format_version"], r["n_features"],
+              " -> ".join("%d%s" % (lc["n_out"], " int8" if lc["int8"] else "")
+                          for lc in c["extractor"]) or "(no extractor)",
+              len(r["labels"]), r["capacity"], ", ".join(map(str, r["labels"]))))
+
+
+def do_stream(args):
+    import numpy as np
+    from ulearn import stream
+
+    from . import tasks
+    try:
+        task = tasks.load_task(args.data)
+        rows = tasks.select(task, args.split, args.classes)
+    except ValueError as e:
+        raise CommandError(str(e))
+    if len(rows) == 0:
+        raise CommandError("no %s rows of those classes in %s" % (args.split, args.data))
+    if args.shuffle:
+        rows = np.random.default_rng(args.seed).permutation(rows)
+    rows = rows[:args.limit] if args.limit else rows
+    stream.save(args.output, task.X[rows], task.y[rows], task.names)
+    counts = {task.names[c]: int(n) for c, n in zip(*np.unique(task.y[rows], return_counts=True))}
+    _emit(args, {"stream": args.output, "samples": len(rows), "per_class": counts},
+          "wrote %s: %d samples (%s)" % (args.output, len(rows),
+                                          ", ".join("%s %d" % kv for kv in counts.items())))
+
+
+def do_budget(args):
+    from . import budget
+    try:
+        plans = [budget.plan(args.bundle, b) for b in (args.board or budget.board_names())]
+    except ValueError as e:
+        raise CommandError(str(e))
+    _emit(args, plans, budget.table(plans))
+
+
+# -- board work
+
+def _board(args, soft_reset=True):
+    from .board import Board
+    return Board(args.device, soft_reset=soft_reset)
+
+
+def do_deploy(args):
+    from ulearn.checkpoint import read_meta
+
+    from . import deploy
+    from .progress import bytes_bar
+    read_meta(args.bundle)  # refuse a bad bundle before touching the board
+    for p in args.file or []:
+        if not os.path.isfile(p):
+            raise CommandError("no such file: %s" % p)
+    with _board(args) as board:
+        with bytes_bar(None, "deploying", args.json) as bar:
+            r = deploy.deploy(board, args.bundle, args.file or [], mode=args.mode,
+                              keep_state=args.keep_state, bar=bar.update)
+    written = [f for f in r["files"] if f["action"] == "written"]
+    _emit(args, r, "%s %s (%s)\n%d files written, %d already identical; all verified by "
+          "SHA-256 on the board\nactive bundle: %s" % (
+              r["board"]["impl"], r["board"]["version"], r["package"], len(written),
+              len(r["files"]) - len(written), deploy.BUNDLE))
+
+
+def do_run(args):
+    from . import run
+    if args.target.endswith(".py"):
+        if not os.path.isfile(args.target):
+            raise CommandError("no such file: %s" % args.target)
+        with open(args.target) as f:
+            code = f.read()
+    else:
+        try:
+            code = run.entry_code(args.target, args.args)
+        except ValueError as e:
+            raise CommandError(str(e))
+    with _board(args, soft_reset=not args.no_reset) as board:
+        reports = run.run(board, code, sys.stderr if args.json else sys.stdout,
+                          timeout=args.timeout)
+    if args.json:
+        print(json.dumps(reports, indent=2))
+
+
+def do_pull(args):
+    from . import deploy
+    os.makedirs(args.dest, exist_ok=True)
+    with _board(args, soft_reset=False) as board:
+        r = deploy.pull(board, args.paths or deploy.PULL, args.dest)
+    _emit(args, r, "\n".join(
+        "%s -> %s (%d bytes, SHA-256 verified)" % (f["path"], f["local"], f["bytes"])
+        if f["action"] == "pulled" else "%s: not on the board" % f["path"] for f in r))
+
+
+# -- parser
 
 def _parser():
     p = argparse.ArgumentParser(
@@ -45,18 +203,114 @@ def _parser():
     p.add_argument("--version", action="version", version="ulearn " + __version__)
     sub = p.add_subparsers(dest="verb", metavar="COMMAND")
     sub.required = True
-    d = sub.add_parser("demo", help="learn smartwatch exercises online on a simulated board",
-                       description="Stream real smartwatch IMU windows through the device "
-                       "package: online learning with classes added at run time, a "
-                       "checkpoint restore, and anomaly detection of unseen exercises. "
-                       "Needs no board; the data installs with `pip install ulearn[data]`.")
+
+    def verb(name, handler, help, description, json_out=True, board=False):
+        s = sub.add_parser(name, help=help, description=description)
+        if json_out:
+            s.add_argument("--json", action="store_true", help="print the result as JSON")
+        if board:
+            s.add_argument("-d", "--device", default=os.environ.get("ULEARN_DEVICE", "auto"),
+                           help="the board, as mpremote names it: auto, a0/u0/c0, id:SERIAL, "
+                           "port:PATH, a device path, or socket://HOST:PORT "
+                           "(default: $ULEARN_DEVICE or auto)")
+        s.set_defaults(handler=handler)
+        return s
+
+    d = verb("demo", do_demo, "the whole path on a virtual board: train, deploy, learn, pull",
+             "Train a model on real smartwatch IMU data on the host, deploy it to a virtual "
+             "board (a real MicroPython interpreter behind mpremote), let the board learn a "
+             "new exercise online and checkpoint, pull the checkpoint back and check it on "
+             "the host. Without Node.js it runs the board's code in-process instead.")
     d.add_argument("--seed", type=int, default=0, help="order of the recordings (default 0)")
-    d.add_argument("--json", action="store_true", help="print the figures as JSON")
-    d.set_defaults(handler=do_demo)
-    s = sub.add_parser("datasets", help="list the offline datasets and whether they are installed",
-                       description="List the real public datasets ulearn reads offline.")
-    s.add_argument("--json", action="store_true", help="print as JSON")
-    s.set_defaults(handler=do_datasets)
+    d.add_argument("--device", default=None,
+                   help="use this board instead of starting a virtual one")
+
+    verb("datasets", do_datasets, "list the offline datasets and whether they are installed",
+         "List the real public datasets ulearn reads offline.")
+
+    t = verb("train", do_train, "train a feature extractor and head on a dataset (host)",
+             "Train a small network (relu hidden layers + softmax head) on a dataset's "
+             "training split with minibatch SGD, running the device package's own layer "
+             "code on numpy. Writes a model file (a ulearn checkpoint) that `ulearn export` "
+             "turns into a bundle for a board.")
+    t.add_argument("--data", choices=["watch", "digits"], default="watch",
+                   help="watch: smartwatch exercises, 26 window features, subjects 1-7 "
+                   "train / 8-10 test; digits: 8x8 images, 70/30 split (default watch)")
+    t.add_argument("--exclude", action="append", metavar="CLASS",
+                   help="leave this class out (repeatable), e.g. for a board to learn later")
+    t.add_argument("--hidden", type=int, nargs="+", default=[32],
+                   help="widths of the hidden layers (default 32)")
+    t.add_argument("--epochs", type=int, default=40, help="passes over the data (default 40)")
+    t.add_argument("--lr", type=float, default=0.05, help="learning rate (default 0.05)")
+    t.add_argument("--seed", type=int, default=0, help="initialisation and order (default 0)")
+    t.add_argument("-o", "--output", default="model.npz", help="model file (default model.npz)")
+
+    e = verb("export", do_export, "turn a trained model into a bundle for a board",
+             "Write the bundle a board loads: frozen extractor (float32 or --int8 with one "
+             "scale per row), the head with room for new classes (--capacity), input "
+             "statistics, labels, the optimizer the board learns with, and metadata.")
+    e.add_argument("model", help="a model file from `ulearn train`")
+    e.add_argument("-o", "--output", default="bundle.npz", help="bundle (default bundle.npz)")
+    e.add_argument("--int8", action="store_true", help="store extractor weights as int8")
+    e.add_argument("--capacity", type=int, help="head rows: trained classes + room for new ones")
+    e.add_argument("--lr", type=float, default=0.02, help="board learning rate (default 0.02)")
+    e.add_argument("--momentum", type=float, default=0.5, help="board momentum (default 0.5)")
+    e.add_argument("--weight-decay", type=float, default=0.0, help="default 0")
+    e.add_argument("--clip", type=float, default=5.0, help="gradient norm clip (default 5)")
+    e.add_argument("--stats-window", type=int, default=0,
+                   help="let the input statistics forget over this many samples (0: never)")
+
+    s = verb("stream", do_stream, "write a labelled sample stream for a board to learn from",
+             "Write rows of a dataset as a stream file (x.npy, y.npy, labels.json) that a "
+             "board reads one row at a time; copy it with `ulearn deploy --file`.")
+    s.add_argument("--data", choices=["watch", "digits"], default="watch")
+    s.add_argument("--split", choices=["train", "test"], default="train")
+    s.add_argument("--classes", type=lambda v: v.split(","), help="comma-separated class names")
+    s.add_argument("--limit", type=int, help="at most this many rows")
+    s.add_argument("--shuffle", action="store_true", help="shuffle the rows (else dataset order)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("-o", "--output", default="stream.npz")
+
+    b = verb("budget", do_budget, "RAM and flash a bundle needs on board profiles",
+             "Say what a bundle plus its learner needs in RAM (arrays, working buffers, "
+             "the package itself) and flash (package, bundle, checkpoints) on each board "
+             "profile, and what does not fit by how much.")
+    b.add_argument("bundle", help="a bundle from `ulearn export`")
+    b.add_argument("--board", action="append", help="profile name (repeatable; default all)")
+
+    dp = verb("deploy", do_deploy, "copy the device package and a bundle to a board",
+              "Copy the device package (.mpy compiled for the board's bytecode version when "
+              "mpy-cross can, else .py) to /lib/ulearn and the bundle to /ulearn-data/bundle.npz. "
+              "Every file is checked by SHA-256 on the board; identical files are skipped; a "
+              "new bundle is staged, verified and loaded once on the board before it replaces "
+              "the active one.", board=True)
+    dp.add_argument("bundle", help="a bundle from `ulearn export`")
+    dp.add_argument("--file", action="append", metavar="PATH",
+                    help="another file for the board's /ulearn folder (repeatable)")
+    dp.add_argument("--mode", choices=["auto", "mpy", "py"], default="auto",
+                    help="package form (default auto)")
+    dp.add_argument("--keep-state", action="store_true",
+                    help="keep the board's learned state when the bundle changes "
+                    "(default: moved to /ulearn-data/state.npz.bak)")
+
+    r = verb("run", do_run, "run a script or an entry point on a board, streaming its output",
+             "Run a local .py file on the board, or an entry point of ulearn.app with "
+             "key=value arguments, e.g. `ulearn run learn stream=/ulearn-data/stream.npz every=50` "
+             "or `ulearn run evaluate stream=/ulearn-data/test.npz`. Output streams as it comes; "
+             "with --json the board's reports are printed as JSON at the end.", board=True)
+    r.add_argument("target", help="a .py file, or learn / evaluate")
+    r.add_argument("args", nargs="*", help="key=value arguments of the entry point")
+    r.add_argument("--timeout", type=float, default=None,
+                   help="give up after this many silent seconds (default: wait)")
+    r.add_argument("--no-reset", action="store_true",
+                   help="do not soft-reset the board first (keep its state, like mpremote resume)")
+
+    pl = verb("pull", do_pull, "fetch checkpoints and logs from a board",
+              "Copy the board's learned state and logs (default /ulearn-data/state.npz, "
+              "/ulearn-data/log.txt, /ulearn-data/log.txt.1) into a folder, each checked against the "
+              "SHA-256 the board computes.", board=True)
+    pl.add_argument("paths", nargs="*", help="board paths (default: state and logs)")
+    pl.add_argument("--dest", default=".", help="local folder (default .)")
     return p
 
 
@@ -66,6 +320,10 @@ def main(argv=None):
         args.handler(args)
     except CommandError as e:
         print("ulearn: %s" % e, file=sys.stderr)
+        return 1
+    except _user_errors() as e:
+        print("ulearn: %s" % (e.strerror + ": " + e.filename if isinstance(
+            e, FileNotFoundError) and e.filename else e), file=sys.stderr)
         return 1
     return 0
 

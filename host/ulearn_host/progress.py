@@ -8,3 +8,9 @@ def progress(items, what, quiet=False):
     """Iterate ``items`` with a progress bar labelled ``what`` on stderr."""
     return tqdm(items, desc=what, disable=quiet or not sys.stderr.isatty(),
                 leave=False, unit=" samples")
+
+
+def bytes_bar(total, what, quiet=False):
+    """A byte-count bar: ``with bytes_bar(n, "copying") as bar: bar.update(k)``."""
+    return tqdm(total=total, desc=what, disable=quiet or not sys.stderr.isatty(),
+                leave=False, unit="B", unit_scale=True)

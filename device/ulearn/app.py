@@ -1,0 +1,75 @@
+# Entry points the host starts on a board (`ulearn run learn stream=...`):
+# learn from a labelled stream on flash, evaluate on one, checkpointing as it
+# goes. Progress goes to the console and a log file; the last line printed is
+# "ulearn-report {json}", which the host parses.
+import json
+import os
+
+from .checkpoint import load, save
+from .stream import Stream
+
+BUNDLE = "/ulearn-data/bundle.npz"  # what `ulearn deploy` installs
+STATE = "/ulearn-data/state.npz"  # what the board has learned since
+LOG = "/ulearn-data/log.txt"
+_LOG_MAX = 16384  # bytes; then the log moves to LOG.1
+
+
+def open_learner(bundle=BUNDLE, state=STATE):
+    # the board's own state when it has one, else the deployed bundle; a
+    # damaged state raises rather than silently starting over
+    try:
+        return load(state), state
+    except OSError:
+        return load(bundle), bundle
+
+
+def learn(stream, every=100, bundle=BUNDLE, state=STATE, log=LOG):
+    # prequential: predict each sample, then learn it
+    clf, src = open_learner(bundle, state)
+    n = hits = 0
+    for x, y in Stream(stream):
+        hits += clf.predict_one(x) == y
+        clf.learn_one(x, y)
+        n += 1
+        if n % every == 0:
+            save(clf, state)
+            say(log, "learn: %d samples, prequential accuracy %.3f, saved %s"
+                % (n, hits / n, state))
+    save(clf, state)
+    say(log, "learn: done, %d samples from %s, %d classes" % (n, stream, len(clf.labels)))
+    report("learn", {"n": n, "prequential": hits / max(n, 1), "start": src,
+                     "classes": clf.labels})
+
+
+def evaluate(stream, bundle=BUNDLE, state=STATE, log=LOG):
+    # accuracy per true label, without learning
+    clf, src = open_learner(bundle, state)
+    counts = {}
+    for x, y in Stream(stream):
+        c = counts.setdefault(y, [0, 0])
+        c[0] += clf.predict_one(x) == y
+        c[1] += 1
+    n = sum(c[1] for c in counts.values())
+    hits = sum(c[0] for c in counts.values())
+    say(log, "evaluate: %d samples from %s, accuracy %.3f" % (n, stream, hits / max(n, 1)))
+    report("evaluate", {"n": n, "accuracy": hits / max(n, 1), "model": src,
+                        "per_class": {str(y): c for y, c in counts.items()}})
+
+
+def report(entry, fields):
+    fields["entry"] = entry
+    print("ulearn-report " + json.dumps(fields))
+
+
+def say(log, msg):
+    print(msg)
+    if not log:
+        return
+    try:
+        if os.stat(log)[6] > _LOG_MAX:
+            os.rename(log, log + ".1")  # replaces an older LOG.1 (FAT too)
+    except OSError:
+        pass  # no log yet
+    with open(log, "a") as f:
+        f.write(msg + "\n")
+

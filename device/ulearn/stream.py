@@ -1,0 +1,114 @@
+# Labelled sample streams on flash: an .npz holding x.npy (float32, one sample
+# per row), y.npy (int32 labels) and optionally labels.json (names that the
+# int labels index). Read one row at a time, so a board can learn from a file
+# far larger than its RAM; written by the host or the board.
+import json
+import struct
+
+from . import npy, zipstore
+
+_CHUNK = 512  # bytes read at a time when checking CRCs
+_MAX_NAMES = 4096  # bytes of labels.json
+
+
+def save(path, X, y, names=None):
+    # X: rows of equal length; y: one int label per row, indexing names if given
+    n, d = len(X), len(X[0]) if len(X) else 0
+    if n == 0 or len(y) != n:
+        raise ValueError("a stream needs rows, and one label per row (%d rows, %d labels)"
+                         % (n, len(y)))
+    fmt = "<%df" % d
+
+    def xs():
+        yield npy.header((n, d), "f4")
+        for row in X:
+            if len(row) != d:
+                raise ValueError("rows must all have %d values" % d)
+            yield struct.pack(fmt, *[float(v) for v in row])
+
+    def ys():
+        yield npy.header((n,), "i4")
+        yield struct.pack("<%di" % n, *[int(v) for v in y])
+
+    with open(path, "wb") as f:
+        z = zipstore.Writer(f)
+        z.add("x.npy", xs)
+        z.add("y.npy", ys)
+        if names is not None:
+            z.add("labels.json", lambda: (json.dumps(list(names)).encode(),))
+        z.close()
+
+
+class Stream:
+    def __init__(self, path):
+        self.path = path
+        with open(path, "rb") as f:
+            m = zipstore.members(f)
+            for name in ("x.npy", "y.npy"):
+                if name not in m:
+                    raise ValueError("%s: no %s, not a ulearn stream" % (path, name))
+                _check_crc(f, m[name], path)
+            (self.n, self.d), self._x = _array(f, m["x.npy"], "f4", 2, path)
+            (ny,), self._y = _array(f, m["y.npy"], "i4", 1, path)
+            self.names = _names(f, m.get("labels.json"), path)
+        if ny != self.n:
+            raise ValueError("%s: %d samples but %d labels" % (path, self.n, ny))
+
+    def __len__(self):
+        return self.n
+
+    def __iter__(self):
+        # (x, label) per row; x is a tuple of floats, label an int or a name
+        fmt, size, names = "<%df" % self.d, 4 * self.d, self.names
+        with open(self.path, "rb") as f:
+            for i in range(self.n):
+                f.seek(self._x + i * size)
+                x = struct.unpack(fmt, f.read(size))
+                f.seek(self._y + 4 * i)
+                y = struct.unpack("<i", f.read(4))[0]
+                if names is not None:
+                    if not 0 <= y < len(names):
+                        raise ValueError("%s: label %d of row %d has no name" % (self.path, y, i))
+                    y = names[y]
+                yield x, y
+
+
+def _array(f, member, code, ndim, path):
+    # (shape, offset of the data) of a member, checked against what we need
+    off, size, _ = member
+    f.seek(off)
+    shape, got, hlen = npy.parse(f.read(128))
+    n = 1
+    for s in shape:
+        n *= s
+    if got != code or len(shape) != ndim or size != hlen + n * npy.itemsize(code):
+        raise ValueError("%s: array %r %s does not fit a stream" % (path, shape, got))
+    return shape, off + hlen
+
+
+def _names(f, member, path):
+    if member is None:
+        return None
+    off, size, crc = member
+    if size > _MAX_NAMES:
+        raise ValueError("%s: labels.json is over %d bytes" % (path, _MAX_NAMES))
+    f.seek(off)
+    b = f.read(size)
+    names = json.loads(b.decode()) if zipstore.crc32(b) == crc else None
+    if not isinstance(names, list) or not all(isinstance(v, (int, str)) for v in names):
+        raise ValueError("%s: labels.json is damaged or not a list of labels" % path)
+    return names
+
+
+def _check_crc(f, member, path):
+    off, size, crc = member
+    f.seek(off)
+    c = 0
+    while size > 0:
+        b = f.read(min(size, _CHUNK))
+        if not b:
+            break
+        c = zipstore.crc32(b, c)
+        size -= len(b)
+    if size or c != crc:
+        raise ValueError("%s is damaged (CRC mismatch)" % path)

@@ -1,0 +1,44 @@
+"""Array kernels over minibatches, for training the device's own layer code.
+
+``ulearn.Dense(..., kern=batch)`` runs the board's forward/backward and
+``ulearn.SGD`` update unchanged, with each vector replaced by a float32 matrix
+holding one sample per row; the weight gradient is the minibatch mean. Only
+the kernels a trainable layer uses are here (no gradient clipping: its
+rank-1 norm shortcut holds for one sample only).
+"""
+import numpy as np
+
+from ulearn.kern_np import activate, act_grad, mat, scale, set_row, vec  # noqa: F401 (same on batches)
+
+
+def affine(W, b, X, rows, out):
+    return X @ W[:rows].T + b[:rows]
+
+
+def matT_vec(W, G, rows, out):
+    return G @ W[:rows]
+
+
+def rank1(W, U, G, X, rows, lr, mu):
+    step = (lr / len(X)) * (G.T @ X)
+    if U is None:
+        W[:rows] -= step
+    else:
+        U[:rows] *= mu
+        U[:rows] += step
+        W[:rows] -= U[:rows]
+
+
+def axpy(b, u, G, rows, lr, mu):
+    step = lr * G.mean(axis=0)
+    if u is None:
+        b[:rows] -= step
+    else:
+        u[:rows] *= mu
+        u[:rows] += step
+        b[:rows] -= u[:rows]
+
+
+def softmax(Z, rows, out):
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)

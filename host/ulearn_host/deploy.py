@@ -1,0 +1,147 @@
+"""``ulearn deploy`` and ``ulearn pull``: files to and from a board, verified by hash.
+
+Board layout::
+
+    /lib/ulearn/                 the device package (.mpy or .py)
+    /ulearn-data/bundle.npz      the active bundle
+    /ulearn-data/bundle.npz.tmp  a new bundle while it is staged and verified
+    /ulearn-data/state.npz       what the board learned (written by the board)
+    /ulearn-data/log.txt         the board's log (and log.txt.1 before it)
+
+A file already identical on the board (same SHA-256, computed there) is
+skipped. A new bundle is written beside the active one, checked by hash and
+loaded once on the board, and only then renamed over it: a full filesystem,
+a dropped connection or a bundle the board cannot read leaves the previous
+bundle active.
+"""
+import hashlib
+import os
+from pathlib import PurePosixPath
+
+from ulearn.app import BUNDLE, LOG, STATE
+from ulearn.checkpoint import read_meta
+
+from . import mpy
+from .board import BoardError, BoardFull
+
+LIB = "/lib/ulearn"
+HOME = BUNDLE.rsplit("/", 1)[0]  # not /ulearn: with "" on sys.path it would shadow the package
+PULL = (STATE, LOG, LOG + ".1")
+
+
+def deploy(board, bundle, extra=(), mode="auto", keep_state=False, bar=None):
+    """Bring a board to this package and `bundle`; returns what was done.
+
+    Parameters
+    ----------
+    board : ulearn_host.board.Board
+    bundle : path
+        A bundle made by ``ulearn export`` (checked before anything is sent).
+    extra : list of paths
+        More files for the board's /ulearn folder (streams, settings).
+    mode : {"auto", "mpy", "py"}
+        Package form, see :func:`ulearn_host.mpy.package_files`.
+    keep_state : bool
+        Keep the board's state.npz when the bundle changes (default: it moves to
+        state.npz.bak, since the board would otherwise go on from the old model).
+    bar : callable, optional
+        ``bar(nbytes)`` after each chunk sent, for a progress bar.
+    """
+    read_meta(str(bundle))  # refuses a foreign, damaged or newer-format bundle
+    info = board.info()
+    files, why = mpy.package_files(info, mode)
+    done = {"board": info, "package": why, "files": []}
+    board.makedirs(LIB)
+    board.makedirs(HOME)
+    for name, data in files.items():
+        path = LIB + "/" + name
+        done["files"].append(_put(board, path, data, bar))
+        stale = name[:-3] + "py" if name.endswith(".mpy") else name[:-2] + "mpy"
+        board.remove(LIB + "/" + stale)  # a .py would shadow its .mpy
+    done["files"].append(_swap_bundle(board, _read(bundle), keep_state, bar))
+    for p in extra:
+        done["files"].append(_put(board, HOME + "/" + os.path.basename(p), _read(p), bar))
+    return done
+
+
+def _read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _put(board, path, data, bar):
+    if board.sha256(path) == hashlib.sha256(data).hexdigest():
+        if bar:
+            bar(len(data))
+        return {"path": path, "bytes": len(data), "action": "unchanged"}
+    _room(board, path, len(data))
+    board.write(path, data, _progress(bar))
+    return {"path": path, "bytes": len(data), "action": "written"}
+
+
+def _swap_bundle(board, data, keep_state, bar):
+    if board.sha256(BUNDLE) == hashlib.sha256(data).hexdigest():
+        if bar:
+            bar(len(data))
+        return {"path": BUNDLE, "bytes": len(data), "action": "unchanged"}
+    tmp = BUNDLE + ".tmp"
+    try:
+        _room(board, tmp, len(data))
+        board.write(tmp, data, _progress(bar))
+        board.exec("import ulearn\nulearn.load(%r)" % tmp, "loading the new bundle on the board")
+    except BoardError as e:
+        try:
+            board.remove(tmp)
+        except BoardError:
+            pass  # the link is gone; the next deploy overwrites it
+        active = "the previous bundle stays active" if board_has(board, BUNDLE) \
+            else "no bundle is active"
+        raise type(e)("%s; %s" % (e, active))
+    if not keep_state and board.exists(STATE):
+        board.rename(STATE, STATE + ".bak")
+    board.rename(tmp, BUNDLE)
+    return {"path": BUNDLE, "bytes": len(data), "action": "written"}
+
+
+def board_has(board, path):
+    try:
+        return board.exists(path)
+    except BoardError:
+        return True  # cannot tell; nothing of ours touched it
+
+
+def _room(board, path, nbytes):
+    free = board.fs_free()
+    if free < nbytes:
+        raise BoardFull("board filesystem is full: %s needs %d bytes, %d free"
+                        % (path, nbytes, free))
+
+
+def _progress(bar):
+    if bar is None:
+        return None
+    sent = [0]
+
+    def cb(n, total):
+        bar(n - sent[0])
+        sent[0] = n
+    return cb
+
+
+def pull(board, paths=PULL, dest=".", bar=None):
+    """Copy board files into `dest` (checked against the board's own hash);
+    missing ones are reported, not errors. Returns one dict per path."""
+    out = []
+    for path in paths:
+        digest = board.sha256(path)
+        if digest is None:
+            out.append({"path": path, "action": "missing"})
+            continue
+        data = board.read(path, _progress(bar))
+        local = os.path.join(dest, PurePosixPath(path).name)
+        with open(local + ".part", "wb") as f:
+            f.write(data)
+        os.replace(local + ".part", local)
+        out.append({"path": path, "local": local, "bytes": len(data), "sha256": digest,
+                    "action": "pulled"})
+    return out
