@@ -21,7 +21,7 @@ def test_help_lists_the_verbs():
 
 
 def test_demo_learns_on_real_data(capsys):
-    assert cli.main(["demo", "--json"]) == 0
+    assert cli.main(["demo", "tinyol", "--json"]) == 0
     r = json.loads(capsys.readouterr().out)
     assert len(r["classes_arrived"]) == 7  # every exercise added at run time
     assert r["restored_identical"] is True
@@ -31,7 +31,7 @@ def test_demo_learns_on_real_data(capsys):
 
 
 def test_demo_prints_a_report(capsys):
-    assert cli.main(["demo"]) == 0
+    assert cli.main(["demo", "tinyol"]) == 0
     out = capsys.readouterr().out
     assert "new class 'pendulum' added on the board" in out
     assert "prequential accuracy" in out
@@ -47,7 +47,7 @@ def test_missing_data_is_a_clear_error_not_a_traceback(monkeypatch, capsys):
     def missing(*a, **k):
         raise datasets.DatasetUnavailable("dataset 'watch' needs seglearn: pip install seglearn")
     monkeypatch.setattr(datasets, "load_watch", missing)
-    assert cli.main(["demo"]) == 1
+    assert cli.main(["demo", "tinyol"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("ulearn: dataset 'watch' needs seglearn") and "Traceback" not in err
 

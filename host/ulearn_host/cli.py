@@ -27,8 +27,12 @@ def _user_errors():
 # -- host work
 
 def do_demo(args):
-    from . import demo
-    r = demo.run(seed=args.seed, quiet=args.json, device=args.device)
+    if args.which == "tinyol":
+        from . import demo_tinyol as demo
+        r = demo.run(seed=args.seed, quiet=args.json)
+    else:
+        from . import demo
+        r = demo.run(seed=args.seed, quiet=args.json, device=args.device)
     _emit(args, r, demo.report(r))
 
 
@@ -132,7 +136,7 @@ def do_stream(args):
 def do_budget(args):
     from . import budget
     try:
-        plans = [budget.plan(args.bundle, b) for b in (args.board or budget.board_names())]
+        plans = [budget.plan(args.bundle, b) for b in (args.board or budget.profiles())]
     except ValueError as e:
         raise CommandError(str(e))
     _emit(args, plans, budget.table(plans))
@@ -187,8 +191,10 @@ def do_run(args):
 def do_pull(args):
     from . import deploy
     os.makedirs(args.dest, exist_ok=True)
+    from .progress import bytes_bar
     with _board(args, soft_reset=False) as board:
-        r = deploy.pull(board, args.paths or deploy.PULL, args.dest)
+        with bytes_bar(None, "pulling", args.json) as bar:
+            r = deploy.pull(board, args.paths or deploy.PULL, args.dest, bar.update)
     _emit(args, r, "\n".join(
         "%s -> %s (%d bytes, SHA-256 verified)" % (f["path"], f["local"], f["bytes"])
         if f["action"] == "pulled" else "%s: not on the board" % f["path"] for f in r))
@@ -217,13 +223,16 @@ def _parser():
         return s
 
     d = verb("demo", do_demo, "the whole path on a virtual board: train, deploy, learn, pull",
-             "Train a model on real smartwatch IMU data on the host, deploy it to a virtual "
-             "board (a real MicroPython interpreter behind mpremote), let the board learn a "
-             "new exercise online and checkpoint, pull the checkpoint back and check it on "
-             "the host. Without Node.js it runs the board's code in-process instead.")
-    d.add_argument("--seed", type=int, default=0, help="order of the recordings (default 0)")
+             "board (default): train a model on real smartwatch IMU data on the host, deploy "
+             "it to a board over mpremote (a virtual board, i.e. a real MicroPython "
+             "interpreter behind a socket, unless --device names one), let the board learn a "
+             "new exercise online and checkpoint, pull the checkpoint and check it on the "
+             "host. tinyol: online learning from scratch and anomaly detection, run in-process.")
+    d.add_argument("which", nargs="?", choices=["board", "tinyol"], default="board",
+                   help="which demo (default board)")
+    d.add_argument("--seed", type=int, default=0, help="order of the data (default 0)")
     d.add_argument("--device", default=None,
-                   help="use this board instead of starting a virtual one")
+                   help="a real board (mpremote name or URL) instead of a virtual one")
 
     verb("datasets", do_datasets, "list the offline datasets and whether they are installed",
          "List the real public datasets ulearn reads offline.")

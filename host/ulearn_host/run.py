@@ -44,6 +44,9 @@ def run(board, code, out=None, timeout=None):
         _, err = board.t.follow(timeout, lines.feed)
     except (TransportError, OSError) as e:
         raise BoardError("connection to %s lost while running: %s" % (board.device, e))
+    except KeyboardInterrupt:
+        board.t.serial.write(b"\x03")  # stop the board's program too, as mpremote does
+        raise BoardError("interrupted; sent Ctrl-C to the board")
     lines.flush()
     if err:
         raise BoardError("the board raised:\n" + err.decode("utf-8", "replace").rstrip())

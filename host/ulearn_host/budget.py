@@ -1,0 +1,367 @@
+"""Will a learner fit a board? The RAM and flash of one bundle on a board profile.
+
+RAM: the device package once imported, the learner's Python objects, its
+arrays (exact, from the checkpoint layout), its working vectors, the
+allocator's headers and rounding, plus the larger transient of a learn_one
+step or a checkpoint load/save. Constants that are not arithmetic on the
+layout were measured in a real MicroPython interpreter by
+``tools/measure_ram.py`` (``ram_costs.json``). Flash: the device package as
+``ulearn deploy`` copies it (.mpy compiled by mpy-cross, else .py), the
+bundle, the checkpoint twice (a save writes PATH.tmp, then replaces PATH) and
+the log, each rounded up to the filesystem's blocks. Board figures are the
+typical ones in ``boards.json``. Sizes are bytes; KB in text is 1024 bytes.
+
+Example
+-------
+>>> from ulearn_host import budget
+>>> plans = [budget.plan("bundle.npz", name) for name in budget.profiles()]  # doctest: +SKIP
+>>> print(budget.table(plans))                                               # doctest: +SKIP
+>>> budget.plan("bundle.npz", "rp2040")["verdicts"]                           # doctest: +SKIP
+['RAM: needs 38.0 KB of 219.7 KB free heap on rp2040: 181.8 KB to spare', 'Flash: ...']
+"""
+import inspect
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from ulearn import checkpoint, npy, zipstore
+from ulearn.app import _LOG_MAX
+from ulearn.base import embed_size
+
+from . import mpy as mpyfiles
+
+HERE = Path(__file__).resolve().parent
+KB = 1024
+BLOCK = 16  # MicroPython's GC block: every allocation is rounded up to it
+LOG_BYTES = 2 * _LOG_MAX  # log.txt and log.txt.1 (ulearn.app rotates the log)
+LOAD_MAX_BYTES = inspect.signature(checkpoint.load).parameters["max_bytes"].default
+
+
+@lru_cache(maxsize=None)
+def _data(name):
+    return json.loads((HERE / name).read_text())
+
+
+def profiles():
+    """Board profiles from ``boards.json``: {name: profile dict}, in file order."""
+    return {b["name"]: b for b in _data("boards.json")["boards"]}
+
+
+def costs():
+    """The RAM constants measured by ``tools/measure_ram.py`` (``ram_costs.json``)."""
+    return _data("ram_costs.json")
+
+
+def profile(board):
+    """The profile of `board`: a name from :func:`profiles`, or a profile dict as is.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists the known ones.
+    """
+    if isinstance(board, dict):
+        return board
+    known = profiles()
+    if board not in known:
+        raise ValueError("unknown board %r; known boards: %s" % (board, ", ".join(known)))
+    return known[board]
+
+
+# -- the learner, read without allocating it
+
+def learner_spec(source, capacity=None):
+    """Kind, config, array layout and meta.json size of a bundle, without building the model.
+
+    `source` is a bundle/checkpoint path or a dict like its meta.json
+    (``{"kind": ..., "config": ...}``); `capacity` replaces a Classifier's.
+    Returns a dict with ``kind``, ``config``, ``layout`` [(name, shape, dtype
+    code)], ``meta_bytes`` and ``path`` (None for a dict). Raises
+    ulearn.CheckpointError, with the loader's own text, for anything the
+    loader would refuse.
+    """
+    if isinstance(source, dict):
+        meta, path = dict(source, format=checkpoint.FORMAT, version=checkpoint.VERSION), None
+        meta.setdefault("state", {})
+        if meta.get("kind") not in checkpoint._kinds():
+            raise checkpoint.CheckpointError("unknown learner kind %r" % (meta.get("kind"),))
+        meta_bytes = len(json.dumps(meta))
+    else:
+        path = os.fspath(source)
+        meta = checkpoint.read_meta(path)  # the loader's checks, arrays not read
+        with open(path, "rb") as f:
+            meta_bytes = zipstore.members(f)["meta.json"][1]
+    kind, c = meta["kind"], meta.get("config")
+    c = dict(c) if isinstance(c, dict) else c
+    if capacity is not None:
+        if kind != "Classifier":
+            raise ValueError("capacity applies to a Classifier, not an %s" % kind)
+        c["capacity"] = capacity
+    checkpoint._check_config(c, kind)
+    return {"kind": kind, "config": c, "layout": checkpoint._kinds()[kind].layout(c),
+            "meta_bytes": meta_bytes, "path": path}
+
+
+def array_bytes(layout):
+    """{array name: data bytes} of a checkpoint layout: what the board allocates for each."""
+    out = {}
+    for name, shape, code in layout:
+        out[name] = npy.itemsize(code) * shape[0] * (shape[1] if len(shape) == 2 else 1)
+    return out
+
+
+def npz_bytes(layout, meta_bytes):
+    """Size of the file ulearn.save writes for `layout` (a stored ZIP of .npy members)."""
+    members = [("meta.json", meta_bytes)] + [
+        (name + ".npy", len(npy.header(shape, code)) + n)
+        for (name, shape, code), n in zip(layout, array_bytes(layout).values())]
+    # local header (30) + name + data, central entry (46) + name; end record (22)
+    return sum(76 + 2 * len(name) + size for name, size in members) + 22
+
+
+def buffers(kind, c):
+    """Lengths of the float32 vectors a learner allocates besides its checkpointed arrays."""
+    n, m = c["n_features"], embed_size(c)
+    out = [n, n] + ([n] if c["standardize"] else [])  # Learner._x, ._z, Scaler.inv
+    out += [lc["n_out"] for lc in c["extractor"]]  # Frozen._y
+    if kind == "Classifier":
+        return out + [c["capacity"], m, c["capacity"]]  # head._y, head._gin, ._p
+    h = c["hidden"]
+    return out + [h, m, m, h, m]  # enc._y, enc._gin, dec._y, dec._gin, ._g
+
+
+def step_terms(kind, c):
+    """Sizes that one learn_one's allocations scale with (every class row in use)."""
+    opt, n = c["optimizer"], c["n_features"]
+    t = {"const": 1, "inputs": n, "std_inputs": n if c["standardize"] else 0,
+         "frozen_i8": 0, "frozen_f32": 0, "frozen_out": 0}
+    for lc in c["extractor"]:
+        t["frozen_i8" if lc["int8"] else "frozen_f32"] += lc["n_in"] * lc["n_out"]
+        t["frozen_out"] += lc["n_out"]
+    m = embed_size(c)
+    dense = [(m, c["capacity"])] if kind == "Classifier" else [(m, c["hidden"]), (c["hidden"], m)]
+    w = sum((n_in + 1) * rows for n_in, rows in dense)  # weights and biases
+    t.update(weights=w, momentum=w if opt["momentum"] else 0,
+             decay=sum(n_in * rows for n_in, rows in dense) if opt["weight_decay"] else 0,
+             clip=sum(n_in + rows for n_in, rows in dense) if opt["clip"] else 0,
+             rows=sum(rows for _, rows in dense), embed=m)
+    return t
+
+
+def _blocks(nbytes, block=BLOCK):
+    return -(-nbytes // block) * block
+
+
+def _ram(spec, kernels, code):
+    # RAM items in bytes, and the bytes one learn_one allocates
+    k, kind, c = costs(), spec["kind"], spec["config"]
+    sizes = list(array_bytes(spec["layout"]).values())
+    vecs = [4 * n for n in buffers(kind, c)]
+    coef = k["step"][kernels][kind]
+    churn = sum(coef[name] * v for name, v in step_terms(kind, c).items())
+    # a load (or save) holds meta.json as bytes, str and objects, the member
+    # table, an open file and one row of the widest array at a time
+    ck, cols = k["checkpoint"], max(shape[-1] for _, shape, _ in spec["layout"])
+    obj = k["objects"]
+    items = {
+        "package": k["package"]["%s-%s" % (kernels, code)],
+        "objects": obj[kind] + obj["per_layer"] * len(c["extractor"])
+        + obj["per_label"] * c.get("capacity", 0),
+        "arrays": sum(sizes),
+        "buffers": sum(vecs),
+        "overhead": sum(k["array_header"][kernels] + _blocks(b) - b for b in sizes + vecs),
+        # ulab: every array a step makes; pure Python: a few live floats and
+        # frames (its many short-lived floats are collected as it goes)
+        "step": churn if kernels == "ulab" else k["step_live"]["python"],
+        "checkpoint": ck["file"] + ck["per_member"] * len(sizes)
+        + ck["meta_per_byte"] * spec["meta_bytes"] + ck["row_per_col"][kernels] * cols,
+    }
+    return {name: int(round(v)) for name, v in items.items()}, int(round(churn))
+
+
+@lru_cache(maxsize=None)
+def _package(bytecode):
+    # ({file: bytes} as `ulearn deploy` copies it, how they were obtained)
+    if bytecode is None:
+        return {n: len(d) for n, d in mpyfiles.sources().items()}, "sources (.py)"
+    major, minor = (int(v) for v in bytecode.split("."))
+    files, why = mpyfiles.package_files({"impl": "micropython", "mpy": major | minor << 8})
+    if all(name.endswith(".mpy") for name in files):
+        return {n: len(d) for n, d in files.items()}, why
+    ratio = costs()["mpy_ratio"]  # no mpy-cross here: scale the sources as measured
+    return ({n[:-3] + ".mpy": int(len(d) * ratio) for n, d in files.items()},
+            ".mpy estimated as %.2f x the .py sizes, not compiled: %s" % (ratio, why))
+
+
+def _flash(spec, prof, code, package_bytes, log_bytes):
+    sizes, how = _package(prof["mpy"] if code == "mpy" else None)
+    blk = prof["fs_block"]
+    ck = npz_bytes(spec["layout"], spec["meta_bytes"])
+    bundle = os.path.getsize(spec["path"]) if spec["path"] else ck
+    package = sum(_blocks(s, blk) for s in sizes.values())
+    if package_bytes is not None:
+        package, how = package_bytes, "given"
+    items = {"package": package, "bundle": _blocks(bundle, blk), "checkpoint": _blocks(ck, blk),
+             "checkpoint_tmp": _blocks(ck, blk), "logs": _blocks(log_bytes, blk)}
+    return items, {"package_files": len(sizes), "package_how": how, "bundle_bytes": bundle,
+                   "checkpoint_bytes": ck, "fs_block": blk}
+
+
+def plan(source, board, *, capacity=None, package_bytes=None, ulab=None, mpy=None,
+         log_bytes=LOG_BYTES):
+    """RAM and flash of a learner on one board: what does not fit, and by how much.
+
+    Parameters
+    ----------
+    source : str or os.PathLike or dict
+        A bundle or checkpoint file (read without building the model), or a
+        dict like its meta.json: ``{"kind": "Classifier", "config": {...}}``.
+    board : str or dict
+        A name from :func:`profiles`, or a profile dict with the same fields.
+    capacity : int, optional
+        Plan a Classifier for this many classes instead of the bundle's.
+    package_bytes : int, optional
+        Flash the device package takes, when not the files ``ulearn deploy``
+        copies (e.g. 0 with ulearn frozen into the firmware).
+    ulab : bool, optional
+        Plan for the ulab kernels (True) or pure Python (False) instead of
+        what the profile's stock firmware has.
+    mpy : bool, optional
+        Plan for .mpy (True) or .py files; default: .mpy when the profile
+        has a MicroPython .mpy version.
+    log_bytes : int
+        Flash allowance for the board's log (default: log.txt and log.txt.1).
+
+    Returns
+    -------
+    dict (JSON-serialisable; sizes in bytes)
+        ``board``, ``description``, ``firmware``, ``kernels`` ("ulab" |
+        "python"), ``code`` ("mpy" | "py"), ``learner`` {kind, config, path,
+        arrays {name: bytes}}; ``ram`` {items {package, objects, arrays,
+        buffers, overhead, step, checkpoint}, resident, transient (the larger
+        of step and checkpoint), need, heap, headroom (negative: short by),
+        fits, step_alloc (bytes one learn_one allocates), collections_per_step};
+        ``flash`` {items {package, bundle, checkpoint, checkpoint_tmp, logs},
+        need, flash_fs, headroom, fits, package_files, package_how,
+        bundle_bytes, checkpoint_bytes, fs_block}; ``fits`` (RAM and flash);
+        ``verdicts`` (a line for RAM, one for flash); ``notes`` (a list).
+
+    Raises
+    ------
+    ValueError
+        An unknown board (the message lists the known ones), a capacity for
+        an AnomalyDetector, or .mpy asked of a board that has none.
+    ulearn.CheckpointError
+        If `source` is not a ulearn bundle or checkpoint (the loader's text).
+    """
+    prof = profile(board)
+    spec = learner_spec(source, capacity)
+    kernels = "ulab" if (prof["ulab"] if ulab is None else ulab) else "python"
+    if mpy and prof["mpy"] is None:
+        raise ValueError("%s does not import MicroPython .mpy files" % prof["name"])
+    code = "mpy" if (prof["mpy"] is not None if mpy is None else mpy) else "py"
+    items, churn = _ram(spec, kernels, code)
+    resident = sum(v for name, v in items.items() if name not in ("step", "checkpoint"))
+    transient = max(items["step"], items["checkpoint"])
+    need, heap = resident + transient, prof["heap"]
+    ram = {"items": items, "resident": resident, "transient": transient, "need": need,
+           "heap": heap, "headroom": heap - need, "fits": need <= heap, "step_alloc": churn,
+           "collections_per_step": round(churn / max(heap - need, BLOCK), 2)}
+    f_items, details = _flash(spec, prof, code, package_bytes, log_bytes)
+    f_need, fs = sum(f_items.values()), prof["flash_fs"]
+    flash = dict(items=f_items, need=f_need, flash_fs=fs, headroom=fs - f_need,
+                 fits=f_need <= fs, **details)
+    arrays = array_bytes(spec["layout"])
+    notes = []
+    if sum(arrays.values()) > LOAD_MAX_BYTES:
+        notes.append("the arrays take %d bytes, more than ulearn.load's default max_bytes=%d: "
+                     "load with a larger max_bytes" % (sum(arrays.values()), LOAD_MAX_BYTES))
+    measured, now = costs()["source_bytes"], sum(_package(None)[0].values())
+    if abs(now - measured) > 0.1 * measured:
+        notes.append("the device package is now %d bytes of source, the RAM figures were measured "
+                     "on %d: re-run tools/measure_ram.py" % (now, measured))
+    if kernels == "python" and ram["fits"] and ram["collections_per_step"] >= 1:
+        notes.append("one learn_one allocates %.1f KB of short-lived floats: about %.1f garbage "
+                     "collections per step" % (churn / KB, ram["collections_per_step"]))
+    return {"board": prof["name"], "description": prof["description"],
+            "firmware": prof["firmware"], "kernels": kernels, "code": code,
+            "learner": {"kind": spec["kind"], "config": spec["config"], "path": spec["path"],
+                        "arrays": arrays},
+            "ram": ram, "flash": flash, "fits": ram["fits"] and flash["fits"],
+            "verdicts": [_verdict("RAM", need, heap, "free heap", prof["name"]),
+                         _verdict("Flash", f_need, fs, "filesystem", prof["name"])],
+            "notes": notes}
+
+
+def _verdict(what, need, have, of, board):
+    if need <= have:
+        return "%s: needs %s of %s %s on %s: %s to spare" % (
+            what, _kb(need), _kb(have), of, board, _kb(have - need))
+    return "%s: needs %s, %s has %s %s: short by %s" % (
+        what, _kb(need), board, _kb(have), of, _kb(need - have))
+
+
+def _kb(n):
+    return "%.1f KB" % (n / KB)
+
+
+# -- text for a human
+
+def describe(kind, c):
+    """One line for a learner config, e.g. ``Classifier: 26 -> 32 (int8, relu) -> 8 classes``."""
+    parts = ["%d" % c["n_features"]] + ["%d (%s%s)" % (lc["n_out"], "int8, " * lc["int8"], lc["act"])
+                                        for lc in c["extractor"]]
+    if kind == "Classifier":
+        parts.append("%d classes" % c["capacity"])
+    else:
+        parts += ["%d (tanh)" % c["hidden"], "%d" % embed_size(c)]
+    return "%s: %s" % (kind, " -> ".join(parts))
+
+
+_RAM_ROWS = (("package", "device package, imported"), ("objects", "learner objects"),
+             ("arrays", "arrays (as in the checkpoint)"), ("buffers", "working vectors"),
+             ("overhead", "allocator headers and rounding"), ("step", "transient: one learn_one"),
+             ("checkpoint", "transient: checkpoint load/save"))
+_FLASH_ROWS = (("package", "device package"), ("bundle", "bundle"), ("checkpoint", "checkpoint"),
+               ("checkpoint_tmp", "checkpoint .tmp during a save"), ("logs", "logs"))
+_LINE = "%-21s %-7s %-4s %10s %10s %-5s %10s %10s %s"
+
+
+def table(plans):
+    """Text for a human: one plan's breakdown, or a line per board for several plans.
+
+    `plans` is what :func:`plan` returned, or a list of those.
+    """
+    plans = [plans] if isinstance(plans, dict) else list(plans)
+    if len(plans) == 1:
+        return _breakdown(plans[0])
+    lines = [describe(plans[0]["learner"]["kind"], plans[0]["learner"]["config"]),
+             _LINE % ("board", "kernels", "code", "RAM need", "free heap", "RAM",
+                      "flash need", "filesystem", "flash")]
+    for p in plans:
+        r, f = p["ram"], p["flash"]
+        lines.append(_LINE % (p["board"], p["kernels"], "." + p["code"], _kb(r["need"]),
+                              _kb(r["heap"]), _ok(r), _kb(f["need"]), _kb(f["flash_fs"]), _ok(f)))
+    return "\n".join(lines)
+
+
+def _ok(part):
+    return "ok" if part["fits"] else "SHORT"
+
+
+def _breakdown(p):
+    r, f = p["ram"], p["flash"]
+    out = [describe(p["learner"]["kind"], p["learner"]["config"]),
+           "on %s (%s): %s kernels, .%s files" % (
+               p["board"], p["description"], "ulab" if p["kernels"] == "ulab" else "pure-Python",
+               p["code"]), "", "RAM%40s" % "bytes"]
+    out += ["  %-32s %9d" % (label, r["items"][key]) for key, label in _RAM_ROWS]
+    out += ["  %-32s %9d  resident + the larger transient" % ("need", r["need"]),
+            "  %-32s %9d  typical gc.mem_free()" % ("free heap", r["heap"]),
+            "  one learn_one allocates %d bytes of short-lived objects" % r["step_alloc"],
+            "", "Flash, in %d-byte filesystem blocks" % f["fs_block"]]
+    out += ["  %-32s %9d" % (label, f["items"][key]) for key, label in _FLASH_ROWS]
+    out += ["  %-32s %9d" % ("need", f["need"]), "  %-32s %9d" % ("filesystem", f["flash_fs"]),
+            "  package: %d files, %s" % (f["package_files"], f["package_how"]), ""]
+    return "\n".join(out + p["verdicts"] + ["note: " + n for n in p["notes"]])
