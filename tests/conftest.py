@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -13,3 +14,22 @@ import devicepkg  # noqa: E402
 def ul(request):
     """The device package on each CPython backend: ulab emulation, numpy, pure Python."""
     return devicepkg.use(request.param)
+
+
+@pytest.fixture
+def vboard(tmp_path):
+    """A virtual MicroPython board (tools/vboard) for mpremote, its flash in tmp_path/"flash".
+
+    Skips when Node.js or the npm package is missing, except on CI (env CI set), where it fails.
+    """
+    from tools.mpvm import MicroPythonUnavailable
+    from tools.vboard import VirtualBoard
+
+    try:
+        board = VirtualBoard(tmp_path / "flash")
+    except MicroPythonUnavailable as e:
+        if os.environ.get("CI"):
+            pytest.fail(str(e))
+        pytest.skip(str(e))
+    with board:
+        yield board
