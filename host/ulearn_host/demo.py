@@ -73,11 +73,13 @@ def run(seed=0, quiet=False, device=None, out=None):
     host_acc, host_per = train.accuracy(state, task.X[test_rows], names)
     board_per = {k: h / n for k, (h, n) in after["per_class"].items()}
     return {
-        "board": name, "package": done["package"], "new_class": NEW,
+        "board": name, "package": done["package"], "new_class": NEW, "old_classes": old,
         "bundle_bytes": os.path.getsize(bundle),
         "learn_samples": learned["n"], "prequential_accuracy": learned["prequential"],
         "board_accuracy_before": before["accuracy"], "board_accuracy_after": after["accuracy"],
         "board_new_class_before": _rate(before["per_class"].get(NEW)),
+        "board_old_classes_before": _rate(_others(before["per_class"])),
+        "board_old_classes_after": _rate(_others(after["per_class"])),
         "board_new_class_after": board_per.get(NEW),
         "host_accuracy_after": host_acc, "host_new_class_after": host_per.get(NEW),
         "pulled": [p["path"] for p in pulled if p["action"] == "pulled"],
@@ -87,6 +89,12 @@ def run(seed=0, quiet=False, device=None, out=None):
 
 def _rate(hits_n):
     return hits_n[0] / hits_n[1] if hits_n else None
+
+
+def _others(per_class):
+    # [hits, n] over every class but the new one
+    rows = [c for label, c in per_class.items() if label != NEW]
+    return [sum(c[0] for c in rows), sum(c[1] for c in rows)]
 
 
 @contextlib.contextmanager
@@ -125,6 +133,9 @@ def report(r):
         "  new exercise '%s' on new subjects: %s before, %s after (board), %s (host, pulled "
         "checkpoint)" % (r["new_class"], pct(r["board_new_class_before"]),
                          pct(r["board_new_class_after"]), pct(r["host_new_class_after"])),
+        "  the %d exercises it was trained on: %s before, %s after (interference from learning "
+        "without replay)" % (len(r["old_classes"]), pct(r["board_old_classes_before"]),
+                             pct(r["board_old_classes_after"])),
         "  online learning on the board: %d windows, prequential accuracy %s"
         % (r["learn_samples"], pct(r["prequential_accuracy"])),
         "  pulled: %s" % ", ".join(r["pulled"]),
