@@ -11,7 +11,7 @@ from .stream import Stream
 BUNDLE = "/ulearn-data/bundle.npz"  # what `ulearn deploy` installs
 STATE = "/ulearn-data/state.npz"  # what the board has learned since
 LOG = "/ulearn-data/log.txt"
-_LOG_MAX = 16384  # bytes; then the log moves to LOG.1
+LOG_MAX = 16384  # bytes; then the log moves to LOG.1
 
 
 def open_learner(bundle=BUNDLE, state=STATE):
@@ -66,7 +66,7 @@ def say(log, msg):
     if not log:
         return
     try:
-        if os.stat(log)[6] > _LOG_MAX:
+        if os.stat(log)[6] > LOG_MAX:
             os.rename(log, log + ".1")  # replaces an older LOG.1 (FAT too)
     except OSError:
         pass  # no log yet

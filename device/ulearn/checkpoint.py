@@ -23,7 +23,7 @@ class CheckpointError(ValueError):
     pass
 
 
-def _kinds():
+def kinds():
     from .anomaly import AnomalyDetector
     from .classifier import Classifier
     return {"Classifier": Classifier, "AnomalyDetector": AnomalyDetector}
@@ -104,7 +104,7 @@ def _load(path, max_bytes):
         except (ValueError, UnicodeError) as e:
             raise CheckpointError(str(e))
         meta = _meta(f, m)
-        cls = _kinds()[meta["kind"]]
+        cls = kinds()[meta["kind"]]
         c = meta["config"]
         layout = cls.layout(c)
         _check_arrays(f, m, layout, max_bytes)
@@ -142,9 +142,9 @@ def _meta(f, m):
     if meta.get("version") != VERSION:
         raise CheckpointError("checkpoint format version %r, this ulearn reads %d"
                               % (meta.get("version"), VERSION))
-    if meta.get("kind") not in _kinds():
+    if meta.get("kind") not in kinds():
         raise CheckpointError("unknown learner kind %r" % (meta.get("kind"),))
-    _check_config(meta.get("config"), meta["kind"])
+    check_config(meta.get("config"), meta["kind"])
     if not isinstance(meta.get("state"), dict):
         raise CheckpointError("meta.json has no state")
     return meta
@@ -159,7 +159,7 @@ def _field(c, key, kind, lo, hi):
     return v
 
 
-def _check_config(c, kind):
+def check_config(c, kind):
     # every field a constructor will read, against limits, before allocating
     if not isinstance(c, dict):
         raise CheckpointError("meta.json has no config")

@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ulearn import checkpoint, npy, zipstore
-from ulearn.app import _LOG_MAX
+from ulearn.app import LOG_MAX
 from ulearn.base import embed_size
 
 from . import mpy as mpyfiles
@@ -34,7 +34,7 @@ from . import mpy as mpyfiles
 HERE = Path(__file__).resolve().parent
 KB = 1024
 BLOCK = 16  # MicroPython's GC block: every allocation is rounded up to it
-LOG_BYTES = 2 * _LOG_MAX  # log.txt and log.txt.1 (ulearn.app rotates the log)
+LOG_BYTES = 2 * LOG_MAX  # log.txt and log.txt.1 (ulearn.app rotates the log)
 LOAD_MAX_BYTES = inspect.signature(checkpoint.load).parameters["max_bytes"].default
 
 
@@ -84,7 +84,7 @@ def learner_spec(source, capacity=None):
     if isinstance(source, dict):
         meta, path = dict(source, format=checkpoint.FORMAT, version=checkpoint.VERSION), None
         meta.setdefault("state", {})
-        if meta.get("kind") not in checkpoint._kinds():
+        if meta.get("kind") not in checkpoint.kinds():
             raise checkpoint.CheckpointError("unknown learner kind %r" % (meta.get("kind"),))
         meta_bytes = len(json.dumps(meta))
     else:
@@ -98,8 +98,8 @@ def learner_spec(source, capacity=None):
         if kind != "Classifier":
             raise ValueError("capacity applies to a Classifier, not an %s" % kind)
         c["capacity"] = capacity
-    checkpoint._check_config(c, kind)
-    return {"kind": kind, "config": c, "layout": checkpoint._kinds()[kind].layout(c),
+    checkpoint.check_config(c, kind)
+    return {"kind": kind, "config": c, "layout": checkpoint.kinds()[kind].layout(c),
             "meta_bytes": meta_bytes, "path": path}
 
 

@@ -25,7 +25,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-__all__ = ["MicroPythonVM", "MicroPythonError", "MicroPythonTimeout", "MicroPythonUnavailable"]
+__all__ = ["MicroPythonVM", "MicroPythonError", "MicroPythonTimeout", "MicroPythonUnavailable", "stop"]
 
 HERE = Path(__file__).resolve().parent
 RUNNER = HERE / "runner.mjs"
@@ -209,17 +209,22 @@ class MicroPythonVM:
         """Stop the Node.js process (idempotent)."""
         proc, self._proc = self._proc, None
         if proc is not None:
-            try:
-                proc.stdin.close()
-                proc.wait(timeout=5)
-            except (OSError, subprocess.TimeoutExpired):
-                proc.kill()
-                proc.wait()
-            proc.stdout.close()
-            self._stderr.close()
+            stop(proc, self._stderr)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
+
+
+def stop(proc, stderr):
+    """End a Node.js helper: close its stdin (its cue to exit), kill it if it lingers."""
+    try:
+        proc.stdin.close()
+        proc.wait(timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        proc.kill()
+        proc.wait()
+    proc.stdout.close()
+    stderr.close()

@@ -24,7 +24,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from ..mpvm import _HINT, MicroPythonUnavailable
+from ..mpvm import _HINT, MicroPythonUnavailable, stop
 
 __all__ = ["VirtualBoard", "MicroPythonUnavailable"]
 
@@ -124,16 +124,8 @@ class VirtualBoard:
     def close(self):
         """Stop the board (idempotent); the flash folder stays."""
         proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        try:
-            proc.stdin.close()
-            proc.wait(timeout=5)
-        except (OSError, subprocess.TimeoutExpired):
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        self._stderr.close()
+        if proc is not None:
+            stop(proc, self._stderr)
 
     def __enter__(self):
         return self
