@@ -154,6 +154,21 @@ def test_a_newer_bundle_format_is_refused(made, vboard, tmp_path, monkeypatch):
     assert "format version 2, this ulearn reads 1" in out.stdout + out.stderr
 
 
+def test_board_errors_are_clear(vboard, tmp_path):
+    script = tmp_path / "boom.py"
+    script.write_text("print('started')\nraise ValueError('bad reading')\n")
+    r = ulearn_cmd("run", "-d", vboard.url, str(script), check=False)
+    assert r.returncode == 1 and r.stdout == "started\n"
+    assert r.stderr.startswith("ulearn: the board raised:\nTraceback")
+    assert "ValueError: bad reading" in r.stderr
+    r = ulearn_cmd("run", "-d", vboard.url, "learn", "stream=/x.npz", check=False)
+    assert r.returncode == 1 and "run `ulearn deploy` first" in r.stderr
+    r = ulearn_cmd("pull", "-d", vboard.url, "--dest", str(tmp_path), "--json")
+    assert {p["action"] for p in as_json(r)} == {"missing"}
+    r = ulearn_cmd("pull", "-d", "socket://127.0.0.1:1", check=False)
+    assert r.returncode == 1 and r.stderr.startswith("ulearn: cannot connect to socket://")
+
+
 def test_mip_install_from_the_repository(vboard):
     root = devicepkg.ROOT
     r = subprocess.run([sys.executable, "-m", "mpremote", "connect", vboard.url, "mip",

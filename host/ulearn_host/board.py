@@ -11,6 +11,7 @@ import ast
 import binascii
 import errno
 import hashlib
+import os
 from argparse import Namespace
 from contextlib import contextmanager
 
@@ -65,8 +66,12 @@ class Board:
         except CommandError as e:
             raise BoardError("cannot connect to %s: %s" % (device, e))
         self.t = state.transport
-        with self._io("entering the raw REPL"):
-            self.t.enter_raw_repl(soft_reset=soft_reset)
+        try:
+            with self._io("entering the raw REPL"):
+                self.t.enter_raw_repl(soft_reset=soft_reset)
+        except BoardError:
+            self.t.close()
+            raise
 
     def __enter__(self):
         return self
@@ -92,12 +97,11 @@ class Board:
             last = e.error_output.strip().splitlines()[-1:] or ["?"]
             raise BoardError("board raised while %s: %s" % (what, last[0]))
         except OSError as e:
-            if e.errno == errno.ENOSPC:
+            if type(e) is not OSError or e.errno is None:  # pyserial/socket: the link
+                raise BoardError("connection to %s lost while %s: %s" % (self.device, what, e))
+            if e.errno == errno.ENOSPC:  # the board's own errors, as mpremote converts them
                 raise BoardFull("board filesystem is full while %s" % what)
-            if e.errno is not None and e.errno != errno.EIO:
-                raise BoardError("board: %s while %s" % (errno.errorcode.get(e.errno, e.errno),
-                                                         what))
-            raise BoardError("connection to %s lost while %s: %s" % (self.device, what, e))
+            raise BoardError("board: %s while %s" % (os.strerror(e.errno), what))
         except TransportError as e:
             raise BoardError("connection to %s failed while %s: %s" % (self.device, what, e))
 

@@ -49,7 +49,10 @@ def run(board, code, out=None, timeout=None):
         raise BoardError("interrupted; sent Ctrl-C to the board")
     lines.flush()
     if err:
-        raise BoardError("the board raised:\n" + err.decode("utf-8", "replace").rstrip())
+        text = err.decode("utf-8", "replace").rstrip()
+        if "no module named 'ulearn" in text:
+            text += "\n(the device package is not on the board: run `ulearn deploy` first)"
+        raise BoardError("the board raised:\n" + text)
     return lines.reports
 
 
