@@ -170,7 +170,8 @@ def rewrite_meta(path, edit):
 
 
 @pytest.mark.parametrize("edit,msg", [
-    (lambda m: m.update(version=2), "format version 2, this ulearn reads 1"),
+    (lambda m: m.update(version=3), "format version 3, this ulearn reads 1 to 2"),
+    (lambda m: m.update(version=0), "format version 0, this ulearn reads 1 to 2"),
     (lambda m: m.update(format="other"), "not a ulearn checkpoint"),
     (lambda m: m.update(kind="Regressor"), "unknown learner kind 'Regressor'"),
     (lambda m: m["config"].update(capacity=6), r"head.W.npy holds f4 \(5, 4\), the learner needs f4 \(6, 4\)"),
@@ -184,6 +185,34 @@ def rewrite_meta(path, edit):
     (lambda m: m.pop("state"), "no state"),
 ])
 def test_every_header_field_is_validated(ul, tmp_path, edit, msg):
+    path, _ = saved_bytes(ul, tmp_path)
+    rewrite_meta(path, edit)
+    with pytest.raises(ul.CheckpointError, match=msg):
+        ul.load(path)
+
+
+def test_version_1_checkpoints_still_load(ul, tmp_path):
+    path, _ = saved_bytes(ul, tmp_path)
+    before = ul.load(path)
+
+    def as_v1(m):  # what version 1 wrote: no hidden layer or replay fields
+        m["version"] = 1
+        for key in ("hidden", "replay", "replay_k", "seed", "grow_step", "max_hidden",
+                    "grow_below"):
+            del m["config"][key]
+    rewrite_meta(path, as_v1)
+    after = ul.load(path)
+    assert after.labels == before.labels and after.hidden is None and after.replay is None
+    x = [0.3, -1.0, 2.0, 0.5]
+    assert after.predict_proba_one(x) == before.predict_proba_one(x)
+
+
+@pytest.mark.parametrize("edit,msg", [
+    (lambda m: m["config"].update(replay=-1), "'replay' = -1"),
+    (lambda m: m["config"].update(hidden=10 ** 6), "'hidden' = 1000000"),
+    (lambda m: m["config"].update(replay_k=True), "'replay_k' = True"),
+])
+def test_new_classifier_fields_are_validated(ul, tmp_path, edit, msg):
     path, _ = saved_bytes(ul, tmp_path)
     rewrite_meta(path, edit)
     with pytest.raises(ul.CheckpointError, match=msg):

@@ -93,7 +93,7 @@ def test_train_export_stream_commands(tmp_path, capsys, digits_task):
     code, out, _ = run_cli(capsys, "export", model, "-o", bundle, "--int8", "--capacity", "10",
                            "--json")
     r = json.loads(out)
-    assert code == 0 and r["capacity"] == 10 and r["format_version"] == 1
+    assert code == 0 and r["capacity"] == 10 and r["format_version"] == ulearn.checkpoint.VERSION
     assert r["n_features"] == 64 and r["extractor"][0]["int8"] is True
     meta = ulearn.checkpoint.read_meta(bundle)
     assert meta["info"]["dataset"] == "digits" and meta["info"]["bundle"]["int8"] is True

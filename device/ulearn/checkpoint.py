@@ -13,10 +13,12 @@ from .backend import K
 from .layers import ACTIVATIONS
 
 FORMAT = "ulearn-checkpoint"
-VERSION = 1
+VERSION = 2  # 2: a classifier's optional hidden layer and replay memory
+OLDEST = 1  # the oldest version this code still reads
 _MAX_META = 16384  # bytes of meta.json
 _MAX_DIM = 4096  # largest width of any layer or input
 _MAX_LAYERS = 8
+_MAX_REPLAY = 65536  # rows of a replay memory
 
 
 class CheckpointError(ValueError):
@@ -112,7 +114,10 @@ def _load(path, max_bytes):
         for (name, shape, code), a in zip(layout, learner.arrays()):
             _read_array(f, m[name + ".npy"], shape, code, a)
         _check_state(meta["state"], learner)
-        learner.set_state(meta["state"])
+        try:
+            learner.set_state(meta["state"])
+        except (ValueError, TypeError, KeyError) as e:  # e.g. a replay state not matching its rows
+            raise CheckpointError("state does not match the arrays: %s" % e)
     return learner
 
 
@@ -139,9 +144,10 @@ def _meta(f, m):
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError("not a ulearn checkpoint (format %r)"
                               % (meta.get("format") if isinstance(meta, dict) else None))
-    if meta.get("version") != VERSION:
-        raise CheckpointError("checkpoint format version %r, this ulearn reads %d"
-                              % (meta.get("version"), VERSION))
+    v = meta.get("version")
+    if not (isinstance(v, int) and OLDEST <= v <= VERSION):
+        raise CheckpointError("checkpoint format version %r, this ulearn reads %d to %d"
+                              % (v, OLDEST, VERSION))
     if meta.get("kind") not in kinds():
         raise CheckpointError("unknown learner kind %r" % (meta.get("kind"),))
     check_config(meta.get("config"), meta["kind"])
@@ -182,6 +188,12 @@ def check_config(c, kind):
             raise CheckpointError("extractor layer has a bad activation or int8 flag")
     if kind == "Classifier":
         _field(c, "capacity", int, 1, _MAX_DIM)
+        for key, hi in (("hidden", _MAX_DIM), ("replay", _MAX_REPLAY), ("replay_k", 64),
+                        ("seed", 0xFFFFFFFF), ("grow_step", _MAX_DIM), ("max_hidden", _MAX_DIM)):
+            if key in c:  # absent from version 1
+                _field(c, key, int, 0, hi)
+        if "grow_below" in c:
+            _field(c, "grow_below", float, 0.0, 1.0)
     else:
         _field(c, "hidden", int, 1, _MAX_DIM)
         _field(c, "k", float, 1e-6, 1e6)

@@ -1,29 +1,58 @@
 # TinyOL classifier: a trainable softmax head behind a frozen feature
 # extractor, learning one sample at a time. A new label adds a row to the head
 # (rows already learned stay as they are) until `capacity` rows are in use.
+# Optional: a trainable hidden layer (`hidden` relu units) between the
+# extractor and the head, and a replay memory (`replay` rows of embeddings,
+# int8) of which `replay_k` are trained on with each new sample, so learning
+# new classes does not wipe out old ones (Rub et al. 2024). The hidden layer
+# can grow by `grow_step` units up to `max_hidden` (function-preserving) when
+# a new class arrives, and when accuracy on the replay memory, checked once
+# per `replay` samples, falls below `grow_below`.
 from .backend import K
 from .base import Learner, base_layout, build_base, embed_size
 from .layers import Dense, dense_layout
+from .rng import Rng
 
 
 class Classifier(Learner):
     kind = "Classifier"
 
     def __init__(self, n_features, capacity, extractor=None, optimizer=None,
-                 standardize=True, stats_window=0):
+                 standardize=True, stats_window=0, hidden=0, replay=0, replay_k=1, seed=1,
+                 grow_step=0, max_hidden=0, grow_below=0.0):
         self._setup(n_features, extractor, optimizer, standardize, stats_window)
-        if not isinstance(capacity, int) or capacity < 1:
-            raise ValueError("capacity must be an int >= 1, got %r" % (capacity,))
-        self.capacity = capacity
-        self.head = Dense(self.n_embed, capacity)
+        for name, v, lo in (("capacity", capacity, 1), ("hidden", hidden, 0),
+                            ("replay", replay, 0), ("replay_k", replay_k, 0),
+                            ("grow_step", grow_step, 0), ("max_hidden", max_hidden, 0)):
+            if not isinstance(v, int) or v < lo:
+                raise ValueError("%s must be an int >= %d, got %r" % (name, lo, v))
+        if grow_step and not hidden:
+            raise ValueError("grow_step needs a hidden layer to grow (hidden > 0)")
+        if not 0.0 <= grow_below <= 1.0:
+            raise ValueError("grow_below must be in [0, 1], got %r" % (grow_below,))
+        self.capacity, self.replay_k, self.seed = capacity, replay_k, seed
+        self.grow_step, self.max_hidden, self.grow_below = grow_step, max_hidden, grow_below
+        self.hidden = None
+        if hidden:
+            self.hidden = Dense(self.n_embed, hidden, "relu")
+            self.hidden.init_glorot(Rng(seed))
+            self.optimizer.init(self.hidden)
+        self.head = Dense(hidden or self.n_embed, capacity)
         self.head.rows = 0
         self.optimizer.init(self.head)
         self.labels = []
         self._p = K.vec(capacity)
+        self.replay = None
+        if replay:
+            from .replay import Replay  # imported only by learners that replay
+            self.replay = Replay(replay, self.n_embed, seed=seed, max_classes=capacity)
+            self._r = K.vec(self.n_embed)
 
     def __repr__(self):
-        return "Classifier(n_features=%d, capacity=%d, classes=%d, %r)" % (
-            self.n_features, self.capacity, len(self.labels), self.optimizer)
+        return "Classifier(n_features=%d, capacity=%d, classes=%d, hidden=%d, replay=%d, %r)" % (
+            self.n_features, self.capacity, len(self.labels),
+            self.hidden.n_out if self.hidden else 0,
+            self.replay.capacity if self.replay is not None else 0, self.optimizer)
 
     def _index(self, y):
         # row of label y; -1 when y is new and there is room for it
@@ -48,15 +77,62 @@ class Classifier(Learner):
 
     def learn_one(self, x, y):
         x = K.load_vec(x, self._x)
-        i = self.add_class(y)  # raises on a bad label before anything changes
-        z = self.head.forward(self._embed(x, True))
+        new = self._index(y) < 0  # raises on a bad label before anything changes
+        i = self.add_class(y)
+        if new and len(self.labels) > 1:
+            self._maybe_grow()
+        # with a replay memory, stored embeddings must stay valid: the input
+        # statistics are then part of the frozen front end (from the bundle)
+        h = self._embed(x, self.replay is None)
+        self._step(h, i)
+        if self.replay is not None:
+            for _ in range(self.replay_k if self.replay.n else 0):
+                self._step(self._r, self.replay.sample(self._r))
+            self.replay.add(h, i)
+            if self.grow_below and self.n_seen % self.replay.capacity == 0 \
+                    and self.replay_accuracy() < self.grow_below:
+                self._maybe_grow()
+        self.n_seen += 1
+
+    def grow(self, width):
+        # widen the hidden layer to `width` units; predictions are unchanged
+        if self.hidden is None:
+            raise ValueError("this classifier has no hidden layer to grow (hidden=0)")
+        from .grow import widen
+        self.hidden, self.head = widen(self.hidden, self.head, width, Rng(self.seed + width),
+                                       opt=self.optimizer)
+
+    def _maybe_grow(self):
+        h = self.hidden
+        if h is not None and self.grow_step and h.n_out + self.grow_step <= self.max_hidden:
+            self.grow(h.n_out + self.grow_step)
+
+    def replay_accuracy(self):
+        # fraction of the replay memory's rows the classifier gets right
+        rep = self.replay
+        if rep is None or rep.n == 0:
+            return 1.0
+        hits = 0
+        for r in range(rep.n):
+            i = rep.row(r, self._r)
+            a = self.hidden.forward(self._r) if self.hidden else self._r
+            hits += K.argmax(self.head.forward(a), self.head.rows) == i
+        return hits / rep.n
+
+    def _step(self, h, i):
+        # one SGD step of the trainable part on embedding h with class row i
+        a = self.hidden.forward(h) if self.hidden else h
+        z = self.head.forward(a)
         g = K.softmax(z, self.head.rows, self._p)
         g[i] -= 1.0  # softmax cross-entropy gradient: p - onehot(y)
-        self.head.backward(g, self.optimizer, False)
-        self.n_seen += 1
+        g = self.head.backward(g, self.optimizer, self.hidden is not None)
+        if self.hidden:
+            self.hidden.backward(g, self.optimizer, False)
 
     def _scores(self, x):
         h = self._features(x, False)
+        if self.hidden:
+            h = self.hidden.forward(h)
         return self.head.forward(h) if self.head.rows else None
 
     def predict_proba_one(self, x):
@@ -72,32 +148,74 @@ class Classifier(Learner):
             return None
         return self.labels[K.argmax(z, self.head.rows)]
 
+    def load_replay(self, X, y):
+        # fill the replay memory with embeddings X (e.g. a distilled set from
+        # the host) labelled y; unknown labels or sizes change nothing
+        if self.replay is None:
+            raise ValueError("this classifier has no replay memory (replay=0)")
+        rows = []
+        for label in y:
+            i = self._index(label)
+            if i < 0:
+                raise ValueError("replay label %r is not one of the classifier's %r"
+                                 % (label, self.labels))
+            rows.append(i)
+        self.replay.load(X, rows)
+
     # -- checkpoint support
 
     def config(self):
         c = self._base_config()
         c["capacity"] = self.capacity
+        c["hidden"] = self.hidden.n_out if self.hidden else 0
+        c["replay"] = self.replay.capacity if self.replay is not None else 0
+        c["replay_k"] = self.replay_k
+        c["seed"] = self.seed
+        c["grow_step"] = self.grow_step
+        c["max_hidden"] = self.max_hidden
+        c["grow_below"] = self.grow_below
         return c
 
     def arrays(self):
-        return self._base_arrays() + self.head.arrays()
+        out = self._base_arrays()
+        if self.hidden:
+            out += self.hidden.arrays()
+        out += self.head.arrays()
+        if self.replay is not None:
+            out += self.replay.arrays()
+        return out
 
     def state(self):
         s = self._base_state()
         s["labels"] = list(self.labels)
+        if self.replay is not None:
+            s["replay"] = self.replay.state()
         return s
 
     def set_state(self, s):
         self._set_base_state(s)
         self.labels = list(s["labels"])
         self.head.rows = len(self.labels)
+        if self.replay is not None:
+            self.replay.set_state(s["replay"])
 
     @staticmethod
     def layout(c):
-        return base_layout(c) + dense_layout(
-            "head.", embed_size(c), c["capacity"], c["optimizer"]["momentum"])
+        mom = c["optimizer"]["momentum"]
+        m, hidden = embed_size(c), c.get("hidden", 0)
+        out = base_layout(c)
+        if hidden:
+            out += dense_layout("hidden.", m, hidden, mom)
+        out += dense_layout("head.", hidden or m, c["capacity"], mom)
+        if c.get("replay", 0):
+            from .replay import replay_layout
+            out += replay_layout("replay.", {"capacity": c["replay"], "n_features": m})
+        return out
 
     @classmethod
     def from_config(cls, c):
-        return cls(c["n_features"], c["capacity"], **build_base(c))
-
+        return cls(c["n_features"], c["capacity"], hidden=c.get("hidden", 0),
+                   replay=c.get("replay", 0), replay_k=c.get("replay_k", 1),
+                   seed=c.get("seed", 1), grow_step=c.get("grow_step", 0),
+                   max_hidden=c.get("max_hidden", 0), grow_below=c.get("grow_below", 0.0),
+                   **build_base(c))

@@ -177,3 +177,10 @@ def standardize(x, mean, inv_std, out):
 
 def inv_sqrt(var, eps, out):
     return 1.0 / np.sqrt(var + eps)
+
+
+def row_i8_to(A, i, cols, s, out):
+    # dequantise: out = int8 row i of A times its scale s (a float)
+    out[:] = A[i]  # converts int8 to float
+    out *= s
+    return out

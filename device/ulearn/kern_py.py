@@ -225,3 +225,11 @@ def inv_sqrt(var, eps, out):
     for i in range(len(var)):
         out[i] = 1.0 / math.sqrt(var[i] + eps)
     return out
+
+
+def row_i8_to(A, i, cols, s, out):
+    # dequantise: out = int8 row i of A times its scale s (a float)
+    k = i * cols
+    for j in range(cols):
+        out[j] = A[k + j] * s
+    return out

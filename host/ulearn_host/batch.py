@@ -15,6 +15,10 @@ def affine(W, b, X, rows, out):
     return X @ W[:rows].T + b[:rows]
 
 
+def affine_q(Wq, scale, b, X, out):
+    return (X @ Wq.T.astype(np.float32)) * scale + b
+
+
 def matT_vec(W, G, rows, out):
     return G @ W[:rows]
 

@@ -126,6 +126,17 @@ def classifier(hidden, head, labels, stats, capacity=None, int8=False, optimizer
     return clf
 
 
+def embed(clf, X):
+    """What a classifier's trainable part sees for rows X: its scaler and
+    frozen extractor, batched (the device's own layer code on batch kernels)."""
+    X = np.asarray(X, dtype=np.float32)
+    if clf.scaler is not None:
+        X = clf.scaler.transform(X, None)
+    for layer in clf.extractor:
+        X = layer(X, batch)
+    return X
+
+
 def forward(layers, X):
     for layer in layers:
         X = layer.forward(X)
