@@ -122,6 +122,103 @@ def test_shuttle():
     assert 0.07 < y.mean() < 0.072
 
 
+@pytest.fixture(scope="module")
+def fashion():
+    return load(D.load_fashion_mnist)
+
+
+def test_fashion_mnist(fashion):
+    Xtr, ytr, Xte, yte = fashion
+    assert Xtr.shape == (60000, 784) and Xte.shape == (10000, 784)
+    assert Xtr.dtype == Xte.dtype == np.uint8
+    assert Xtr.min() == 0 and Xtr.max() == 255
+    assert ytr.shape == (60000,) and yte.shape == (10000,) and ytr.dtype == np.int64
+    assert np.bincount(ytr).tolist() == [6000] * 10
+    assert np.bincount(yte).tolist() == [1000] * 10
+    assert fashion.y_train is ytr and fashion.X_test is Xte
+    # the published files' first labels: ankle boot, then T-shirt/top
+    assert ytr[:5].tolist() == [9, 0, 0, 3, 0] and yte[:5].tolist() == [9, 2, 1, 1, 6]
+    assert D.FASHION_MNIST_CLASSES[ytr[0]] == "Ankle boot" and len(D.FASHION_MNIST_CLASSES) == 10
+    mean = Xtr.mean(axis=0).reshape(28, 28)  # centred objects on a dark background
+    assert max(mean[0, 0], mean[0, -1], mean[-1, 0], mean[-1, -1]) < 1 and mean[14, 14] > 100
+    Xtr[0, 0] = Xtr[0, 0]  # writable arrays, not views of the file buffer
+
+
+def _idx(path, magic, dims, payload):
+    head = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in dims)
+    with gzip.open(path, "wb") as fh:
+        fh.write(head + payload)
+
+
+def _fake_fashion(d, n_train=60000, n_test=10000):
+    # well-formed files of the real sizes (blank images), for damaging one at a time
+    for split, n in (("train", n_train), ("t10k", n_test)):
+        _idx(d / ("%s-images-idx3-ubyte.gz" % split), 0x803, (n, 28, 28), bytes(n * 784))
+        _idx(d / ("%s-labels-idx1-ubyte.gz" % split), 0x801, (n,), bytes(range(10)) * (n // 10))
+
+
+def test_fashion_mnist_reads_a_directory(tmp_path):
+    _fake_fashion(tmp_path)
+    d = D.load_fashion_mnist(tmp_path)
+    assert d.X_train.shape == (60000, 784) and d.X_test.shape == (10000, 784)
+    assert d.y_test[:12].tolist() == list(range(10)) + [0, 1] and d.X_train.max() == 0
+
+
+@pytest.mark.parametrize(
+    "damage, match",
+    [
+        (lambda p: _idx(p, 0x801, (60000, 28, 28), bytes(60000 * 784)), "magic"),
+        (lambda p: _idx(p, 0x80D, (60000, 28, 28), bytes(60000 * 784)), "magic"),  # float32
+        (lambda p: _idx(p, 0x803, (60000, 28, 27), bytes(60000 * 756)), "sizes"),
+        (lambda p: _idx(p, 0x803, (59999, 28, 28), bytes(59999 * 784)), "sizes"),
+        (lambda p: _idx(p, 0x803, (60000, 28, 28), bytes(60000 * 784 - 1)), "data bytes"),
+        (lambda p: _idx(p, 0x803, (60000, 28, 28), bytes(60000 * 784 + 1)), "data bytes"),
+        (lambda p: _idx(p, 0x803, (), b""), "header"),
+        (lambda p: p.write_bytes(b"not gzip at all"), "gzip"),
+    ],
+    ids=["labels-magic", "float-magic", "image-size", "count", "short", "long", "no-header",
+         "not-gzip"],
+)
+def test_fashion_mnist_damaged_images(tmp_path, damage, match):
+    _fake_fashion(tmp_path)
+    damage(tmp_path / "train-images-idx3-ubyte.gz")
+    with pytest.raises(D.DatasetUnavailable, match=match) as ei:
+        D.load_fashion_mnist(tmp_path)
+    assert ei.value.install == "apt-get install --reinstall dataset-fashion-mnist"
+    assert "train-images-idx3-ubyte.gz" in str(ei.value) and ei.value.install in str(ei.value)
+
+
+def test_fashion_mnist_damaged_labels(tmp_path):
+    _fake_fashion(tmp_path)
+    _idx(tmp_path / "t10k-labels-idx1-ubyte.gz", 0x801, (10000,), bytes([10]) * 10000)
+    with pytest.raises(D.DatasetUnavailable, match="label 10 outside 0-9"):
+        D.load_fashion_mnist(tmp_path)
+    _idx(tmp_path / "t10k-labels-idx1-ubyte.gz", 0x803, (10000,), bytes(10000))
+    with pytest.raises(D.DatasetUnavailable, match="magic"):
+        D.load_fashion_mnist(tmp_path)
+
+
+def test_fashion_mnist_missing(tmp_path, monkeypatch):
+    cmd = "apt-get install dataset-fashion-mnist"
+    for where in (tmp_path / "nowhere", tmp_path):  # no directory; an empty one
+        with pytest.raises(D.DatasetUnavailable) as ei:
+            D.load_fashion_mnist(where)
+        assert cmd in str(ei.value) and ei.value.install == cmd
+        assert "train-images-idx3-ubyte.gz" in str(ei.value)
+    _fake_fashion(tmp_path)
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(D.DatasetUnavailable, match="t10k-labels-idx1-ubyte.gz") as ei:
+        D.load_fashion_mnist(tmp_path)
+    assert "train-images" not in str(ei.value)
+    # the registry's loader reads the Debian directory
+    package, _, names = D._DEBIAN_SOURCES["fashion_mnist"]
+    monkeypatch.setitem(D._DEBIAN_SOURCES, "fashion_mnist", (package, tmp_path / "nowhere", names))
+    with pytest.raises(D.DatasetUnavailable, match=cmd):
+        D.DATASETS["fashion_mnist"].loader()
+    with pytest.raises(D.DatasetUnavailable, match=cmd):
+        D.dataset_files("fashion_mnist")
+
+
 # ---------------------------------------------------------------- helpers
 
 
@@ -158,12 +255,15 @@ def test_kdd_windows_labels_align():
 
 
 def test_registry():
-    assert set(D.DATASETS) == {"digits", "watch", "kdd_tsad_135", "shuttle"}
+    assert set(D.DATASETS) == {"digits", "watch", "kdd_tsad_135", "shuttle", "fashion_mnist"}
     for name, entry in D.DATASETS.items():
         loader, desc, install = entry
         assert callable(loader) and loader is entry.loader
         assert isinstance(desc, str) and desc and "\n" not in desc
-        assert install.startswith("pip install --no-deps ")
+        if name == "fashion_mnist":
+            assert install == "apt-get install dataset-fashion-mnist"
+        else:
+            assert install.startswith("pip install --no-deps ")
     assert "seglearn" in D.DATASETS["watch"].install
 
 
@@ -176,6 +276,12 @@ def test_dataset_files_locations():
             "aeon/datasets/data/KDD-TSAD_135/135_UCR_Anomaly_InternalBleeding16_TEST.csv",
         ],
         "shuttle": ["river/datasets/shuttle.csv.gz"],
+        "fashion_mnist": [
+            "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz",
+            "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz",
+            "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz",
+            "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz",
+        ],
     }
     for name, rels in expected.items():
         paths = load(D.dataset_files, name)

@@ -189,3 +189,45 @@ def test_report_lines_are_parsed_and_passed_through():
     lines.flush()
     assert lines.reports == [{"n": 3}]
     assert out.getvalue() == 'step 1\nulearn-report {"n": 3}\ntail\n'
+
+
+def test_export_with_a_trainable_layer_and_a_replay_set(tmp_path, capsys, digits_task):
+    import ulearn
+    from ulearn_host import budget
+    model, bundle = str(tmp_path / "m.npz"), str(tmp_path / "b.npz")
+    run_cli(capsys, "train", "--data", "digits", "--exclude", "9", "--hidden", "24", "12",
+            "--epochs", "10", "-o", model)
+    code, out, err = run_cli(capsys, "export", model, "-o", bundle, "--capacity", "10",
+                             "--trainable-last", "--replay-method", "herding",
+                             "--replay-per-class", "2", "--grow-step", "4", "--max-hidden", "20",
+                             "--json")
+    assert code == 0, err
+    r = json.loads(out)
+    assert r["hidden"] == 12 and r["replay"] == 18 and r["replay_rows"] == 18
+    assert r["flops_train_step"] > r["flops_inference"] > 0
+    clf = ulearn.load(bundle)
+    assert [lc["n_out"] for lc in clf.config()["extractor"]] == [24]
+    assert list(clf.replay.count[:9]) == [2] * 9 and sum(clf.replay.count) == 18
+    # the bundle computes what the trained model computes
+    x = digits_task.X[0]
+    assert clf.predict_one(x) == ulearn.load(model).predict_one(x)
+    clf.learn_one(x, "9")  # a new class: the trainable layer grows 12 -> 16
+    assert clf.hidden.n_out == 16 and clf.replay.n == 18
+    plan = budget.plan(bundle, "rp2040")
+    assert plan["ram"]["items"]["replay"] == 18 * (24 + 4 + 4)  # int8 embedding, scale, label
+    code, _, err = run_cli(capsys, "export", str(tmp_path / "m.npz"), "-o", bundle,
+                           "--trainable-last", "--replay-method", "dm", "--replay-fraction", "2")
+    assert code == 1 and "fraction" in err
+
+
+def test_batched_embedding_is_the_boards(digits_task):
+    import ulearn
+    from ulearn_host import train
+    ext = [ulearn.Frozen(64, 16, "relu", int8=True).set_weights(
+        np.random.default_rng(0).normal(size=(16, 64)) / 8, np.zeros(16))]
+    clf = ulearn.Classifier(64, 3, extractor=ext)
+    train.set_stats(clf, digits_task.X.mean(0), digits_task.X.var(0), 100)
+    X = digits_task.X[:20]
+    E = train.embed(clf, X)
+    for e, x in zip(E, X):
+        assert np.allclose(e, clf._features(x, False), atol=1e-5)

@@ -99,7 +99,10 @@ def learner_spec(source, capacity=None):
             raise ValueError("capacity applies to a Classifier, not an %s" % kind)
         c["capacity"] = capacity
     checkpoint.check_config(c, kind)
-    return {"kind": kind, "config": c, "layout": checkpoint.kinds()[kind].layout(c),
+    widest = c  # plan the arrays for the width the hidden layer may grow to
+    if c.get("grow_step") and c.get("max_hidden", 0) > c.get("hidden", 0):
+        widest = dict(c, hidden=c["max_hidden"])
+    return {"kind": kind, "config": c, "layout": checkpoint.kinds()[kind].layout(widest),
             "meta_bytes": meta_bytes, "path": path}
 
 
@@ -156,7 +159,9 @@ def _blocks(nbytes, block=BLOCK):
 def _ram(spec, kernels, code):
     # RAM items in bytes, and the bytes one learn_one allocates
     k, kind, c = costs(), spec["kind"], spec["config"]
-    sizes = list(array_bytes(spec["layout"]).values())
+    by_name = array_bytes(spec["layout"])
+    sizes = list(by_name.values())
+    replay = sum(b for name, b in by_name.items() if name.startswith("replay."))
     vecs = [4 * n for n in buffers(kind, c)]
     coef = k["step"][kernels][kind]
     churn = sum(coef[name] * v for name, v in step_terms(kind, c).items())
@@ -168,7 +173,8 @@ def _ram(spec, kernels, code):
         "package": k["package"]["%s-%s" % (kernels, code)],
         "objects": obj[kind] + obj["per_layer"] * len(c["extractor"])
         + obj["per_label"] * c.get("capacity", 0),
-        "arrays": sum(sizes),
+        "arrays": sum(sizes) - replay,
+        "replay": replay,
         "buffers": sum(vecs),
         "overhead": sum(k["array_header"][kernels] + _blocks(b) - b for b in sizes + vecs),
         # ulab: every array a step makes; pure Python: a few live floats and
@@ -313,14 +319,20 @@ def describe(kind, c):
     parts = ["%d" % c["n_features"]] + ["%d (%s%s)" % (lc["n_out"], "int8, " * lc["int8"], lc["act"])
                                         for lc in c["extractor"]]
     if kind == "Classifier":
+        if c.get("hidden"):
+            parts.append("%d (trainable, relu%s)" % (
+                c["hidden"], ", grows to %d" % c["max_hidden"] if c.get("grow_step") else ""))
         parts.append("%d classes" % c["capacity"])
+        if c.get("replay"):
+            parts.append("replay memory of %d rows" % c["replay"])
     else:
         parts += ["%d (tanh)" % c["hidden"], "%d" % embed_size(c)]
     return "%s: %s" % (kind, " -> ".join(parts))
 
 
 _RAM_ROWS = (("package", "device package, imported"), ("objects", "learner objects"),
-             ("arrays", "arrays (as in the checkpoint)"), ("buffers", "working vectors"),
+             ("arrays", "arrays (as in the checkpoint)"),
+             ("replay", "replay memory (int8 rows)"), ("buffers", "working vectors"),
              ("overhead", "allocator headers and rounding"), ("step", "transient: one learn_one"),
              ("checkpoint", "transient: checkpoint load/save"))
 _FLASH_ROWS = (("package", "device package"), ("bundle", "bundle"), ("checkpoint", "checkpoint"),

@@ -89,26 +89,42 @@ def do_train(args):
 
 def do_export(args):
     import ulearn
+    from ulearn.flops import learner_flops
 
     from . import export
     opt = ulearn.SGD(args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
                      clip=args.clip)
+    distil = None
+    if args.replay_method:
+        distil = {"method": args.replay_method, "fraction": args.replay_fraction,
+                  "per_class": args.replay_per_class, "seed": args.seed}
     try:
         meta = export.export(args.model, args.output, int8=args.int8, capacity=args.capacity,
-                             optimizer=opt, stats_window=args.stats_window)
+                             optimizer=opt, stats_window=args.stats_window,
+                             trainable_last=args.trainable_last, replay=args.replay,
+                             replay_k=args.replay_k, distil=distil, grow_step=args.grow_step,
+                             max_hidden=args.max_hidden, grow_below=args.grow_below)
     except ValueError as e:
         raise CommandError(str(e))
     c = meta["config"]
+    cost = learner_flops(ulearn.load(args.output))
     r = {"bundle": args.output, "bytes": os.path.getsize(args.output),
          "format_version": meta["version"], "n_features": c["n_features"],
          "capacity": c["capacity"], "labels": meta["state"]["labels"],
-         "extractor": c["extractor"], "optimizer": c["optimizer"]}
+         "extractor": c["extractor"], "hidden": c["hidden"], "optimizer": c["optimizer"],
+         "replay": c["replay"], "replay_rows": meta["state"].get("replay", {}).get("n", 0),
+         "replay_k": c["replay_k"], "flops_inference": cost["inference"],
+         "flops_train_step": cost["train_step"]}
+    layers = ["%d%s" % (lc["n_out"], " int8" if lc["int8"] else "") for lc in c["extractor"]]
+    if c["hidden"]:
+        layers.append("%d trainable" % c["hidden"])
     _emit(args, r, "wrote %s: %d bytes, format version %d, %d features -> %s -> %d of %d "
-          "classes used\nlabels: %s" % (
+          "classes used\nlabels: %s\nreplay memory: %d rows (%d filled), %d replayed per "
+          "sample\nFLOPs: %d per inference, %d per learn_one" % (
               args.output, r["bytes"], r["format_version"], r["n_features"],
-              " -> ".join("%d%s" % (lc["n_out"], " int8" if lc["int8"] else "")
-                          for lc in c["extractor"]) or "(no extractor)",
-              len(r["labels"]), r["capacity"], ", ".join(map(str, r["labels"]))))
+              " -> ".join(layers) or "(no extractor)", len(r["labels"]), r["capacity"],
+              ", ".join(map(str, r["labels"])), r["replay"], r["replay_rows"], r["replay_k"],
+              r["flops_inference"], r["flops_train_step"]))
 
 
 def do_stream(args):
@@ -268,6 +284,25 @@ def _parser():
     e.add_argument("--clip", type=float, default=5.0, help="gradient norm clip (default 5)")
     e.add_argument("--stats-window", type=int, default=0,
                    help="let the input statistics forget over this many samples (0: never)")
+    e.add_argument("--trainable-last", action="store_true",
+                   help="keep the last hidden layer trainable on the board (it can grow)")
+    e.add_argument("--replay", type=int, default=0,
+                   help="rows of the board's replay memory (default 0; grows to hold a "
+                   "--replay-method set)")
+    e.add_argument("--replay-k", type=int, default=2,
+                   help="replayed samples trained on with each new one (default 2)")
+    e.add_argument("--replay-method", choices=["dm", "herding", "random"],
+                   help="fill the replay memory from the model's training data: dm "
+                   "(distribution matching), herding or random")
+    e.add_argument("--replay-fraction", type=float, default=0.01,
+                   help="size of that set as a fraction of the data (default 0.01)")
+    e.add_argument("--replay-per-class", type=int, help="or this many rows per class")
+    e.add_argument("--seed", type=int, default=0, help="for the replay set (default 0)")
+    e.add_argument("--grow-step", type=int, default=0,
+                   help="units the trainable layer gains when a class arrives (default 0)")
+    e.add_argument("--max-hidden", type=int, default=0, help="largest width it may grow to")
+    e.add_argument("--grow-below", type=float, default=0.0,
+                   help="also grow when accuracy on the replay memory falls below this")
 
     s = verb("stream", do_stream, "write a labelled sample stream for a board to learn from",
              "Write rows of a dataset as a stream file (x.npy, y.npy, labels.json) that a "

@@ -92,7 +92,7 @@ class Net:
 
 
 def classifier(hidden, head, labels, stats, capacity=None, int8=False, optimizer=None,
-               stats_window=0):
+               stats_window=0, trainable=None, **kw):
     """A ``ulearn.Classifier`` from weights.
 
     Parameters
@@ -105,6 +105,10 @@ def classifier(hidden, head, labels, stats, capacity=None, int8=False, optimizer
         Input statistics for the board's online scaler; None: no scaler.
     capacity : int, optional
         Head rows to allocate (>= len(labels)); room for classes added on the board.
+    trainable : (W, b), optional
+        A relu layer the board keeps training, between the extractor and the head.
+    **kw
+        More ``ulearn.Classifier`` settings: replay, replay_k, grow_step, ...
     """
     W, b = head
     if len(labels) != len(W):
@@ -114,11 +118,15 @@ def classifier(hidden, head, labels, stats, capacity=None, int8=False, optimizer
         raise ValueError("capacity %d is below the %d trained classes" % (capacity, len(labels)))
     ext = [ulearn.Frozen(w.shape[1], w.shape[0], act, int8).set_weights(w, bias)
            for w, bias, act in hidden]
-    n_features = len(stats[0]) if stats else (hidden[0][0].shape[1] if hidden else W.shape[1])
-    clf = ulearn.Classifier(n_features, capacity, extractor=ext, optimizer=optimizer,
-                            standardize=stats is not None, stats_window=stats_window)
+    first = hidden[0][0] if hidden else trainable[0] if trainable is not None else W
+    clf = ulearn.Classifier(first.shape[1], capacity, extractor=ext, optimizer=optimizer,
+                            standardize=stats is not None, stats_window=stats_window,
+                            hidden=0 if trainable is None else len(trainable[0]), **kw)
     if stats:
         set_stats(clf, *stats)
+    if trainable is not None:
+        clf.hidden.W[:] = trainable[0]
+        clf.hidden.b[:] = trainable[1]
     for label in labels:
         clf.add_class(label)
     clf.head.W[:len(W)] = W
