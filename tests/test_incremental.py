@@ -128,3 +128,39 @@ def test_growth_settings_are_checked(ul):
         ul.Classifier(3, 3, hidden=2, grow_below=1.5)
     with pytest.raises(ValueError, match="no hidden layer to grow"):
         ul.Classifier(3, 3).grow(4)
+
+
+def test_replay_and_growth_on_the_board():
+    # tier 3: the same learning in MicroPython, and a live heap that stays put
+    import json
+
+    from tools.mpvm import MicroPythonVM
+    stream = blobs(200, n_features=6, n_classes=4)
+    make = ("Classifier(6, 4, hidden=4, replay=24, replay_k=2, grow_step=2, max_hidden=8, "
+            "optimizer=SGD(0.05, momentum=0.5))")
+    with MicroPythonVM() as vm:
+        vm.put_tree(str(devicepkg.DEVICE / "ulearn"), "/lib/ulearn")
+        vm.write_file("/s.json", json.dumps(stream))
+        vm.exec("import json\nfrom ulearn import Classifier, SGD\n"
+                "data = json.load(open('/s.json'))\nclf = " + make + "\nprobs = []\n"
+                "def chunk(n, record=False):\n"
+                "    for i in range(n):\n"
+                "        x, y = data[i % 200]\n"
+                "        if record:\n"
+                "            probs.append(clf.predict_proba_one(x).get(y, 0.0))\n"
+                "        clf.learn_one(x, y)\n")
+        vm.exec("chunk(200, True)")
+        got = vm.eval_json("probs")
+        assert vm.eval_json("clf.hidden.n_out") == 8  # grew 4 -> 6 -> 8 as classes arrived
+        heap = []
+        for _ in range(8):
+            vm.exec("chunk(250)")
+            heap.append(vm.mem_alloc())
+    ul = devicepkg.use("python")
+    clf = eval("ul." + make.replace("SGD(", "ul.SGD("))
+    want = []
+    for x, y in stream:
+        want.append(clf.predict_proba_one(x).get(y, 0.0))
+        clf.learn_one(x, y)
+    assert close(got, want, 1e-5)
+    assert heap[-4:] == [heap[-1]] * 4 and heap[-1] - heap[0] <= 32, heap
