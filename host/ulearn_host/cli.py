@@ -48,7 +48,7 @@ def do_datasets(args):
         rows.append({"name": name, "description": info.description,
                      "installed": ok, "install": info.install})
     _emit(args, rows, "\n".join(
-        "%-10s %s (%s)" % (r["name"], r["description"],
+        "%-13s %s (%s)" % (r["name"], r["description"],
                            "installed" if r["installed"] else "missing: " + r["install"])
         for r in rows))
 
