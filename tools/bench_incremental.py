@@ -35,9 +35,7 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import multiprocessing  # noqa: E402
 import platform  # noqa: E402
-import shlex  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -51,7 +49,7 @@ for p in (str(ROOT / "tests"), str(ROOT)):  # devicepkg; tools.mpvm
         sys.path.insert(0, p)
 
 import devicepkg  # noqa: E402
-from tqdm import tqdm  # noqa: E402
+from tools.benchkit import command_line, machine, ms, note, pool_map, save_small, table  # noqa: E402
 from ulearn_host import batch  # noqa: E402
 from ulearn_host import datasets as D  # noqa: E402
 from ulearn_host import tasks as TK  # noqa: E402
@@ -109,50 +107,9 @@ FE_NAMES = {"raw": "raw inputs (no extractor)", "ext1": "extractor trained on ta
 # ---------------------------------------------------------------- helpers
 
 
-def ms(values, fmt="%.3f"):
-    """'mean ± std' over seeds (std: sample std, 0 for one value)."""
-    v = [float(x) for x in values]
-    if not v:
-        return "n/a"
-    sd = statistics.stdev(v) if len(v) > 1 else 0.0
-    return (fmt + " ± " + fmt) % (statistics.fmean(v), sd)
-
-
 def msd(values):
     v = [float(x) for x in values]
     return statistics.fmean(v), (statistics.stdev(v) if len(v) > 1 else 0.0)
-
-
-def table(header, rows):
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    return "\n".join(out)
-
-
-def note(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
-def pool_map(fn, jobs_, n_proc, what):
-    # results in job order; a progress bar over finished jobs
-    out = [None] * len(jobs_)
-    bar = tqdm(total=len(jobs_), desc=what, file=sys.stderr, disable=None, leave=False, unit=" runs")
-    if n_proc > 1 and len(jobs_) > 1:
-        with multiprocessing.get_context("fork").Pool(n_proc) as pool:
-            for i, r in pool.imap_unordered(_indexed, [(fn, i, j) for i, j in enumerate(jobs_)]):
-                out[i] = r
-                bar.update()
-    else:
-        for i, j in enumerate(jobs_):
-            out[i] = fn(j)
-            bar.update()
-    bar.close()
-    return out
-
-
-def _indexed(a):
-    fn, i, j = a
-    return i, fn(j)
 
 
 def gflops(x):
@@ -323,7 +280,7 @@ def replay_job(key):
 
 def make_replay_sets(keys, n_proc):
     todo = sorted(set(k for k in keys if k not in REPLAY))
-    for k, r in zip(todo, pool_map(replay_job, todo, n_proc, "replay sets")):
+    for k, r in zip(todo, pool_map(replay_job, todo, n_proc, "replay sets", " runs")):
         REPLAY[k] = r
 
 
@@ -583,7 +540,7 @@ def stage_front_end(args, streams, tseeds, md):
             for m in ("joint",) + REPLAY_METHODS:
                 for sd in ts(s, tseeds):
                     jobs_.append(job("host", s, "tune", fe, m, HOST_DEFAULT, sd))
-    res = dict(zip(jobs_, pool_map(run_job, jobs_, args.jobs, "front ends")))
+    res = dict(zip(jobs_, pool_map(run_job, jobs_, args.jobs, "front ends", " runs")))
     chosen, rows = {}, []
     for s in streams:
         best = None
@@ -638,7 +595,7 @@ def stage_tune(args, streams, fe, tseeds, md):
     jobs_ = [job(p, s, "tune", fe[s], m, c, sd) for (p, s, m), cs in cfgs.items() for c in cs for sd in ts(s, tseeds)]
     # longest first: better packing on the workers
     jobs_.sort(key=lambda j: (j[1] != "fashion", j[0] != "board"))
-    res = dict(zip(jobs_, pool_map(run_job, jobs_, args.jobs, "tuning")))
+    res = dict(zip(jobs_, pool_map(run_job, jobs_, args.jobs, "tuning", " runs")))
     best, val = {}, {}
     for (p, s, m), cs in cfgs.items():
         scored = []
@@ -683,7 +640,7 @@ def stage_adapt_tune(args, streams, fe, tseeds, best, val, md):
                 c = dict(best[p, s, "dm"], **a)
                 jobs_ += [job(p, s, "tune", fe[s], "adaptive", c, sd) for sd in ts(s, tseeds)]
     jobs_.sort(key=lambda j: (j[1] != "fashion", j[0] != "board"))
-    res = dict(zip(jobs_, pool_map(run_job, jobs_, args.jobs, "tuning the adaptive model")))
+    res = dict(zip(jobs_, pool_map(run_job, jobs_, args.jobs, "tuning the adaptive model", " runs")))
     chosen, rows = {}, []
     for p in ("board", "host"):
         for s in streams:
@@ -735,7 +692,7 @@ def stage_final(args, streams, fe, seeds, best, adapt):
                     for m in REPLAY_METHODS:
                         jobs_ += [job(p, s, "final", fe[s], m, best[p, s, m], sd, fr) for sd in seeds]
     order = sorted(jobs_, key=lambda j: (j[1] != "fashion", j[0] != "board"))
-    res = dict(zip(order, pool_map(run_job, order, args.jobs, "test runs")))
+    res = dict(zip(order, pool_map(run_job, order, args.jobs, "test runs", " runs")))
     return res
 
 
@@ -962,7 +919,6 @@ def plots(outdir, streams, fe, seeds, best, adapt, res, sweep):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from tools.bench_tinyol import save_small
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -1053,26 +1009,8 @@ def plots(outdir, streams, fe, seeds, best, adapt, res, sweep):
 # ---------------------------------------------------------------- main
 
 
-def command_line():
-    argv0 = sys.argv[0]
-    try:
-        argv0 = os.path.relpath(argv0)
-    except ValueError:
-        pass
-    return "python " + shlex.join([argv0] + sys.argv[1:])
-
-
 def environment():
-    cpu = platform.processor() or "?"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return "CPython %s, numpy %s; %s, %d CPU(s) available" % (
-        platform.python_version(), np.__version__, cpu, os.cpu_count() or 1)
+    return "CPython %s, numpy %s; %s" % (platform.python_version(), np.__version__, machine())
 
 
 def main(argv=None):

@@ -24,10 +24,8 @@ Progress bars go to stderr; the Markdown goes to stdout (and --out).
 """
 import argparse
 import json
-import multiprocessing
 import os
 import platform
-import shlex
 import statistics
 import subprocess
 import sys
@@ -43,6 +41,7 @@ for p in (str(ROOT / "tests"), str(ROOT)):  # devicepkg; tools.mpvm
 
 import devicepkg  # noqa: E402
 from tqdm import tqdm  # noqa: E402
+from tools.benchkit import command_line, machine, ms, note, pool_map, save_small, table  # noqa: E402
 from ulearn_host import datasets as D  # noqa: E402
 
 # ---------------------------------------------------------------- settings
@@ -85,47 +84,6 @@ STREAM_NAMES = {
 POLICY_NAMES = {"all": "learn on every sample", "normal": "learn only on unflagged"}
 
 # ---------------------------------------------------------------- helpers
-
-
-def ms(values, fmt="%.3f"):
-    """'mean ± std' over seeds (std: sample std, 0 for one value)."""
-    v = [float(x) for x in values]
-    if not v:
-        return "n/a"
-    sd = statistics.stdev(v) if len(v) > 1 else 0.0
-    return (fmt + " ± " + fmt) % (statistics.fmean(v), sd)
-
-
-def table(header, rows):
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    return "\n".join(out)
-
-
-def note(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
-def pool_map(fn, tasks, jobs, what):
-    # results in task order; a progress bar over finished tasks
-    out = [None] * len(tasks)
-    bar = tqdm(total=len(tasks), desc=what, file=sys.stderr, disable=None, leave=False)
-    if jobs > 1:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for i, r in pool.imap_unordered(_indexed, [(fn, i, t) for i, t in enumerate(tasks)]):
-                out[i] = r
-                bar.update()
-    else:
-        for i, t in enumerate(tasks):
-            out[i] = fn(t)
-            bar.update()
-    bar.close()
-    return out
-
-
-def _indexed(a):
-    fn, i, t = a
-    return i, fn(t)
 
 
 # ---------------------------------------------------------------- data
@@ -886,18 +844,6 @@ def _node_version():
 # ---------------------------------------------------------------- plots
 
 
-def save_small(fig, path, dpi):
-    # PNG with a 64-colour palette: line plots stay sharp and well under 100 KB
-    import io
-
-    from PIL import Image
-    buf = io.BytesIO()
-    fig.savefig(buf, dpi=dpi, format="png")
-    buf.seek(0)
-    img = Image.open(buf).convert("RGB").quantize(colors=64)
-    img.save(path, optimize=True)
-
-
 def plots(outdir, pre, ano, seeds):
     import matplotlib
     matplotlib.use("Agg")
@@ -1093,29 +1039,12 @@ def summary(pre, ano, cost, seeds):
 # ---------------------------------------------------------------- main
 
 
-def command_line():
-    argv0 = sys.argv[0]
-    try:
-        argv0 = os.path.relpath(argv0)
-    except ValueError:
-        pass
-    return "python " + shlex.join([argv0] + sys.argv[1:])
-
-
 def environment():
     import river
     import sklearn
-    cpu = platform.processor() or "?"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return ("CPython %s, numpy %s, river %s, scikit-learn %s; %s, %d CPU(s) available"
+    return ("CPython %s, numpy %s, river %s, scikit-learn %s; %s"
             % (platform.python_version(), np.__version__, river.__version__, sklearn.__version__,
-               cpu, os.cpu_count() or 1))
+               machine()))
 
 
 def main(argv=None):

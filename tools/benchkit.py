@@ -1,0 +1,86 @@
+"""What every benchmark script shares: mean ± std, Markdown tables, a process
+pool with a progress bar, the command and machine a page was made on, and
+small PNGs."""
+import multiprocessing
+import os
+import platform
+import shlex
+import statistics
+import sys
+
+from tqdm import tqdm
+
+
+def ms(values, fmt="%.3f"):
+    """'mean ± std' over seeds (std: sample std, 0 for one value)."""
+    v = [float(x) for x in values]
+    if not v:
+        return "n/a"
+    sd = statistics.stdev(v) if len(v) > 1 else 0.0
+    return (fmt + " ± " + fmt) % (statistics.fmean(v), sd)
+
+
+def table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def note(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def pool_map(fn, tasks, jobs, what, unit="it"):
+    # results in task order; a progress bar over finished tasks
+    out = [None] * len(tasks)
+    bar = tqdm(total=len(tasks), desc=what, file=sys.stderr, disable=None, leave=False, unit=unit)
+    if jobs > 1 and len(tasks) > 1:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            for i, r in pool.imap_unordered(_indexed, [(fn, i, t) for i, t in enumerate(tasks)]):
+                out[i] = r
+                bar.update()
+    else:
+        for i, t in enumerate(tasks):
+            out[i] = fn(t)
+            bar.update()
+    bar.close()
+    return out
+
+
+def _indexed(a):
+    fn, i, t = a
+    return i, fn(t)
+
+
+def command_line():
+    argv0 = sys.argv[0]
+    try:
+        argv0 = os.path.relpath(argv0)
+    except ValueError:
+        pass
+    return "python " + shlex.join([argv0] + sys.argv[1:])
+
+
+def machine():
+    """'<cpu model>, N CPU(s) available'."""
+    cpu = platform.processor() or "?"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return "%s, %d CPU(s) available" % (cpu, os.cpu_count() or 1)
+
+
+def save_small(fig, path, dpi):
+    # PNG with a 64-colour palette: line plots stay sharp and well under 100 KB
+    import io
+
+    from PIL import Image
+    buf = io.BytesIO()
+    fig.savefig(buf, dpi=dpi, format="png")
+    buf.seek(0)
+    img = Image.open(buf).convert("RGB").quantize(colors=64)
+    img.save(path, optimize=True)
