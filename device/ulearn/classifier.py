@@ -77,9 +77,9 @@ class Classifier(Learner):
 
     def learn_one(self, x, y):
         x = K.load_vec(x, self._x)
-        new = self._index(y) < 0  # raises on a bad label before anything changes
-        i = self.add_class(y)
-        if new and len(self.labels) > 1:
+        known = len(self.labels)
+        i = self.add_class(y)  # raises on a bad label before anything changes
+        if i == known and known:  # a new class, not the first
             self._maybe_grow()
         # with a replay memory, stored embeddings must stay valid: the input
         # statistics are then part of the frozen front end (from the bundle)
@@ -115,15 +115,16 @@ class Classifier(Learner):
         hits = 0
         for r in range(rep.n):
             i = rep.row(r, self._r)
-            a = self.hidden.forward(self._r) if self.hidden else self._r
-            hits += K.argmax(self.head.forward(a), self.head.rows) == i
+            hits += K.argmax(self._logits(self._r), self.head.rows) == i
         return hits / rep.n
+
+    def _logits(self, h):
+        # the trainable part's forward pass on embedding h
+        return self.head.forward(self.hidden.forward(h) if self.hidden else h)
 
     def _step(self, h, i):
         # one SGD step of the trainable part on embedding h with class row i
-        a = self.hidden.forward(h) if self.hidden else h
-        z = self.head.forward(a)
-        g = K.softmax(z, self.head.rows, self._p)
+        g = K.softmax(self._logits(h), self.head.rows, self._p)
         g[i] -= 1.0  # softmax cross-entropy gradient: p - onehot(y)
         g = self.head.backward(g, self.optimizer, self.hidden is not None)
         if self.hidden:
@@ -131,9 +132,7 @@ class Classifier(Learner):
 
     def _scores(self, x):
         h = self._features(x, False)
-        if self.hidden:
-            h = self.hidden.forward(h)
-        return self.head.forward(h) if self.head.rows else None
+        return self._logits(h) if self.head.rows else None
 
     def predict_proba_one(self, x):
         z = self._scores(x)

@@ -69,21 +69,28 @@ def _read(path):
         return f.read()
 
 
+def _unchanged(board, path, data, bar):
+    # the board already holds exactly these bytes at path (hash computed there)
+    if board.sha256(path) != hashlib.sha256(data).hexdigest():
+        return None
+    if bar:
+        bar(len(data))
+    return {"path": path, "bytes": len(data), "action": "unchanged"}
+
+
 def _put(board, path, data, bar):
-    if board.sha256(path) == hashlib.sha256(data).hexdigest():
-        if bar:
-            bar(len(data))
-        return {"path": path, "bytes": len(data), "action": "unchanged"}
+    same = _unchanged(board, path, data, bar)
+    if same:
+        return same
     _room(board, path, len(data))
     board.write(path, data, _progress(bar))
     return {"path": path, "bytes": len(data), "action": "written"}
 
 
 def _swap_bundle(board, data, keep_state, bar):
-    if board.sha256(BUNDLE) == hashlib.sha256(data).hexdigest():
-        if bar:
-            bar(len(data))
-        return {"path": BUNDLE, "bytes": len(data), "action": "unchanged"}
+    same = _unchanged(board, BUNDLE, data, bar)
+    if same:
+        return same
     tmp = BUNDLE + ".tmp"
     try:
         _room(board, tmp, len(data))
