@@ -25,7 +25,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-__all__ = ["MicroPythonVM", "MicroPythonError", "MicroPythonTimeout", "MicroPythonUnavailable", "stop"]
+__all__ = ["MicroPythonVM", "MicroPythonError", "MicroPythonTimeout", "MicroPythonUnavailable", "NodeProcess"]
 
 HERE = Path(__file__).resolve().parent
 RUNNER = HERE / "runner.mjs"
@@ -61,7 +61,32 @@ class MicroPythonTimeout(MicroPythonError):
     """A request exceeded the timeout; the VM was killed and is closed."""
 
 
-class MicroPythonVM:
+class NodeProcess:
+    """A Node.js helper in ``self._proc`` (stderr to ``self._stderr``): closing
+    its stdin is its cue to exit; a context manager that stops it."""
+
+    def close(self):
+        """Stop the Node.js process (idempotent)."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        try:
+            proc.stdin.close()
+            proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        self._stderr.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class MicroPythonVM(NodeProcess):
     """A MicroPython interpreter in a Node.js subprocess; use as a context manager.
 
     Parameters
@@ -205,26 +230,3 @@ class MicroPythonVM:
                     written.append(f"{target}/{name}")
         return written
 
-    def close(self):
-        """Stop the Node.js process (idempotent)."""
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            stop(proc, self._stderr)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-
-def stop(proc, stderr):
-    """End a Node.js helper: close its stdin (its cue to exit), kill it if it lingers."""
-    try:
-        proc.stdin.close()
-        proc.wait(timeout=5)
-    except (OSError, subprocess.TimeoutExpired):
-        proc.kill()
-        proc.wait()
-    proc.stdout.close()
-    stderr.close()

@@ -24,15 +24,16 @@ import tempfile
 import threading
 from pathlib import Path
 
-from ..mpvm import _HINT, MicroPythonUnavailable, stop
+from ..mpvm import _HINT, MicroPythonUnavailable, NodeProcess
 
 __all__ = ["VirtualBoard", "MicroPythonUnavailable"]
 
 SCRIPT = Path(__file__).resolve().parent.parent / "mpvm" / "vboard.mjs"
 
 
-class VirtualBoard:
-    """A virtual board in a Node.js subprocess; use as a context manager.
+class VirtualBoard(NodeProcess):
+    """A virtual board in a Node.js subprocess; use as a context manager
+    (``close()`` stops the board; its flash folder stays).
 
     Parameters
     ----------
@@ -121,14 +122,3 @@ class VirtualBoard:
         """Return a dict: bytes_in, bytes_out, connections, refused, soft_resets, hard_resets."""
         return self._request("stats")
 
-    def close(self):
-        """Stop the board (idempotent); the flash folder stays."""
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            stop(proc, self._stderr)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
