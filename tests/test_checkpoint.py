@@ -219,6 +219,41 @@ def test_new_classifier_fields_are_validated(ul, tmp_path, edit, msg):
         ul.load(path)
 
 
+def replaying_classifier(ul, n_features=4):
+    clf = ul.Classifier(n_features, 5, hidden=3, replay=6, optimizer=ul.SGD(0.05, momentum=0.5))
+    for x, y in blobs(60, n_features=n_features):
+        clf.learn_one(x, ["a", "b", "c"][y])
+    return clf
+
+
+def test_a_replay_memory_of_another_feature_size_is_refused(ul, tmp_path):
+    path, _ = saved_bytes(ul, tmp_path, replaying_classifier(ul))
+    other = str(tmp_path / "other.npz")
+    ul.save(replaying_classifier(ul, n_features=5), other)
+    with zipfile.ZipFile(other) as z:
+        foreign = z.read("replay.X.npy")
+    with zipfile.ZipFile(path) as z:
+        members = {n: (foreign if n == "replay.X.npy" else z.read(n)) for n in z.namelist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        for n, b in members.items():
+            z.writestr(n, b)
+    with pytest.raises(ul.CheckpointError, match=r"replay.X.npy holds i1 \(6, 5\), the learner needs i1 \(6, 4\)"):
+        ul.load(path)
+
+
+@pytest.mark.parametrize("edit,msg", [
+    (lambda m: m["config"].update(replay=7), r"replay.X.npy holds i1 \(6, 4\), the learner needs i1 \(7, 4\)"),
+    # a memory holding a class the label set does not have
+    (lambda m: m["state"].update(labels=["a", "b"]), "replay memory holds 3 classes, the learner has 2 labels"),
+    (lambda m: m["state"]["replay"].update(count=[2, 2, 1]), "does not match the stored labels"),
+])
+def test_a_replay_memory_that_does_not_match_the_model_is_refused(ul, tmp_path, edit, msg):
+    path, _ = saved_bytes(ul, tmp_path, replaying_classifier(ul))
+    rewrite_meta(path, edit)
+    with pytest.raises(ul.CheckpointError, match=msg):
+        ul.load(path)
+
+
 def test_a_huge_header_is_refused_before_allocating(ul, tmp_path):
     path, _ = saved_bytes(ul, tmp_path)
     rewrite_meta(path, lambda m: m["config"].update(n_features=4096, capacity=4096))

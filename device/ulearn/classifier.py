@@ -196,7 +196,7 @@ class Classifier(Learner):
         self.labels = list(s["labels"])
         self.head.rows = len(self.labels)
         if self.replay is not None:
-            self.replay.set_state(s["replay"])
+            self.replay.set_state(s["replay"], len(self.labels))
 
     @staticmethod
     def layout(c):

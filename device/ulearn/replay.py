@@ -214,9 +214,10 @@ class Replay:
         return {"n": self.n, "seen": self.seen[:t], "count": self.count[:t],
                 "rng": self._s[0]}
 
-    def set_state(self, s):
+    def set_state(self, s, classes=None):
         # after the arrays are filled (as checkpoint.load does): checks the
-        # state against them and changes nothing when they disagree
+        # state against them (and against the owner's `classes` labels) and
+        # changes nothing when they disagree
         try:
             n, seen, count, st = s["n"], list(s["seen"]), list(s["count"]), s["rng"]
         except (KeyError, TypeError):
@@ -227,6 +228,9 @@ class Replay:
         if len(count) != t or t > self.max_classes:
             raise ValueError("replay state seen/count must be two lists of the same "
                              "length, at most max_classes=%d" % self.max_classes)
+        if classes is not None and t > classes:
+            raise ValueError("the replay memory holds %d classes, the learner has %d labels"
+                             % (t, classes))
         for c in range(t):
             _int_arg("replay state seen[%d]" % c, seen[c], 0, 1 << 62)
             _int_arg("replay state count[%d]" % c, count[c], 0, seen[c])
