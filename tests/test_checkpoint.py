@@ -198,7 +198,7 @@ def test_version_1_checkpoints_still_load(ul, tmp_path):
     def as_v1(m):  # what version 1 wrote: no hidden layer or replay fields
         m["version"] = 1
         for key in ("hidden", "replay", "replay_k", "seed", "grow_step", "max_hidden",
-                    "grow_below"):
+                    "grow_below", "grow_on_class"):
             del m["config"][key]
     rewrite_meta(path, as_v1)
     after = ul.load(path)
@@ -211,6 +211,7 @@ def test_version_1_checkpoints_still_load(ul, tmp_path):
     (lambda m: m["config"].update(replay=-1), "'replay' = -1"),
     (lambda m: m["config"].update(hidden=10 ** 6), "'hidden' = 1000000"),
     (lambda m: m["config"].update(replay_k=True), "'replay_k' = True"),
+    (lambda m: m["config"].update(grow_on_class=1), "'grow_on_class' must be true or false"),
 ])
 def test_new_classifier_fields_are_validated(ul, tmp_path, edit, msg):
     path, _ = saved_bytes(ul, tmp_path)

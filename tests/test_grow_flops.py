@@ -124,6 +124,23 @@ def test_training_continues_after_growth(ul, noise):
         assert loss(ul, a2, b2, XS[1], y) < start
 
 
+def test_copies_drift_apart_with_training(ul):
+    # unequal output shares give a unit and its copy different gradients:
+    # without noise, after training no two units compute the same thing
+    opt = ul.optim.SGD(0.1, momentum=0.5)
+    a, b = net(ul, hidden=3)
+    a2, b2 = ul.grow.widen(a, b, 12, ul.rng.Rng(2), opt=opt)
+    K = ul.backend.K
+    rows = [tuple(K.tolist(a2.W)[j * 4:(j + 1) * 4]) for j in range(12)]
+    assert len(set(rows)) == 3  # right after growing: 12 units, 3 distinct
+    for i in range(30):
+        learn(ul, a2, b2, XS[i % len(XS)], i % 3, opt)
+    rows = [K.tolist(a2.W)[j * 4:(j + 1) * 4] for j in range(12)]
+    gaps = [max(abs(u - v) for u, v in zip(rows[i], rows[j]))
+            for i in range(12) for j in range(i)]
+    assert min(gaps) > 1e-4, min(gaps)
+
+
 def test_widen_a_classifiers_hidden_layer(ul, tmp_path):
     # the learner's own hidden -> head pair; the checkpoint records the new width
     from helpers import blobs

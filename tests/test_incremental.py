@@ -120,6 +120,18 @@ def test_growth_when_replay_accuracy_drops(ul):
     assert clf.replay_accuracy() >= 0.8 or clf.hidden.n_out == 10
 
 
+def test_growth_only_on_accuracy_drops(ul):
+    def width(below, **kw):
+        clf = ul.Classifier(6, 4, hidden=2, replay=20, grow_step=2, max_hidden=20,
+                            grow_below=below, optimizer=ul.SGD(0.05, momentum=0.5), **kw)
+        for x, y in blobs(400, n_features=6, n_classes=4):
+            clf.learn_one(x, y)
+        return clf.hidden.n_out
+    assert width(0.0, grow_on_class=False) == 2  # no trigger at all
+    assert width(0.0) == 8  # three class arrivals
+    assert width(0.9, grow_on_class=False) > 2  # the accuracy trigger alone
+
+
 def test_growth_settings_are_checked(ul):
     import pytest
     with pytest.raises(ValueError, match="grow_step needs a hidden layer"):

@@ -194,6 +194,8 @@ def check_config(c, kind):
                 _field(c, key, int, 0, hi)
         if "grow_below" in c:
             _field(c, "grow_below", float, 0.0, 1.0)
+        if not isinstance(c.get("grow_on_class", True), bool):
+            raise CheckpointError("config field 'grow_on_class' must be true or false")
     else:
         _field(c, "hidden", int, 1, _MAX_DIM)
         _field(c, "k", float, 1e-6, 1e6)

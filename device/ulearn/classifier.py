@@ -6,8 +6,9 @@
 # int8) of which `replay_k` are trained on with each new sample, so learning
 # new classes does not wipe out old ones (Rub et al. 2024). The hidden layer
 # can grow by `grow_step` units up to `max_hidden` (function-preserving) when
-# a new class arrives, and when accuracy on the replay memory, checked once
-# per `replay` samples, falls below `grow_below`.
+# a new class arrives (unless `grow_on_class` is False), and when accuracy on
+# the replay memory, checked once per `replay` samples, falls below
+# `grow_below`.
 from .backend import K
 from .base import Learner, base_layout, build_base, embed_size
 from .layers import Dense, dense_layout
@@ -19,7 +20,7 @@ class Classifier(Learner):
 
     def __init__(self, n_features, capacity, extractor=None, optimizer=None,
                  standardize=True, stats_window=0, hidden=0, replay=0, replay_k=1, seed=1,
-                 grow_step=0, max_hidden=0, grow_below=0.0):
+                 grow_step=0, max_hidden=0, grow_below=0.0, grow_on_class=True):
         self._setup(n_features, extractor, optimizer, standardize, stats_window)
         for name, v, lo in (("capacity", capacity, 1), ("hidden", hidden, 0),
                             ("replay", replay, 0), ("replay_k", replay_k, 0),
@@ -32,6 +33,7 @@ class Classifier(Learner):
             raise ValueError("grow_below must be in [0, 1], got %r" % (grow_below,))
         self.capacity, self.replay_k, self.seed = capacity, replay_k, seed
         self.grow_step, self.max_hidden, self.grow_below = grow_step, max_hidden, grow_below
+        self.grow_on_class = bool(grow_on_class)
         self.hidden = None
         if hidden:
             self.hidden = Dense(self.n_embed, hidden, "relu")
@@ -79,7 +81,7 @@ class Classifier(Learner):
         x = K.load_vec(x, self._x)
         known = len(self.labels)
         i = self.add_class(y)  # raises on a bad label before anything changes
-        if i == known and known:  # a new class, not the first
+        if i == known and known and self.grow_on_class:  # a new class, not the first
             self._maybe_grow()
         # with a replay memory, stored embeddings must stay valid: the input
         # statistics are then part of the frozen front end (from the bundle)
@@ -173,6 +175,7 @@ class Classifier(Learner):
         c["grow_step"] = self.grow_step
         c["max_hidden"] = self.max_hidden
         c["grow_below"] = self.grow_below
+        c["grow_on_class"] = self.grow_on_class
         return c
 
     def arrays(self):
@@ -217,4 +220,5 @@ class Classifier(Learner):
                    replay=c.get("replay", 0), replay_k=c.get("replay_k", 1),
                    seed=c.get("seed", 1), grow_step=c.get("grow_step", 0),
                    max_hidden=c.get("max_hidden", 0), grow_below=c.get("grow_below", 0.0),
+                   grow_on_class=c.get("grow_on_class", True),
                    **build_base(c))

@@ -1,10 +1,14 @@
 # Growing a hidden layer by function-preserving widening (Net2WiderNet, Chen
 # et al. 2016): the trainable part starts small and widens only when the task
 # needs it. New units copy randomly chosen units (incoming weights and bias);
-# the next layer's weights from a unit copied c times are divided by c, so
-# the copies together feed it what the one unit did and the network computes
-# the same function right after growing (up to float rounding). Growth is
-# rare, so it allocates new layers; it reads the old ones one row at a time.
+# the next layer's weights from a unit now computed by c units are split
+# among them in random shares that sum to 1, so the copies together feed it
+# what the one unit did and the network computes the same function right
+# after growing (up to float rounding). Equal shares (Net2Net's 1/c) would
+# leave the copies identical under every later SGD step; unequal shares give
+# them different gradients, so they drift apart and the new units count.
+# Growth is rare, so it allocates new layers; it reads the old ones one row
+# at a time.
 import struct
 
 from .backend import K
@@ -36,12 +40,14 @@ def widen(layer, nxt, width, rng, noise=0.0, opt=None):
     if not isinstance(noise, (int, float)) or not 0.0 <= noise < 1e30:
         raise ValueError("noise must be a finite number >= 0, got %r" % (noise,))
     src = list(range(n))  # src[j]: the old unit new unit j copies
-    count = [1] * n  # how many units now compute old unit k
     for _ in range(width - n):
         k = int(rng.random() * n)
-        k = k if k < n else n - 1
-        src.append(k)
-        count[k] += 1
+        src.append(k if k < n else n - 1)
+    share = [0.5 + rng.random() for _ in range(width)]  # of unit src[j]'s output
+    total = [0.0] * n
+    for j in range(width):
+        total[src[j]] += share[j]
+    share = [share[j] / total[src[j]] for j in range(width)]
     kern = layer.K
     read = getattr(kern, "row_bytes", K.row_bytes)  # host batch kernels lack it
     a = Dense(m, width, layer.act, kern)
@@ -56,7 +62,7 @@ def widen(layer, nxt, width, rng, noise=0.0, opt=None):
     b = Dense(width, nxt.n_out, nxt.act, kern)
     for i in range(nxt.n_out):  # every row, also those beyond nxt.rows
         w = _row(read, nxt.W, i, n, n)
-        kern.set_row(b.W, i, width, [w[k] / count[k] for k in src])
+        kern.set_row(b.W, i, width, [w[src[j]] * share[j] for j in range(width)])
     kern.set_row(b.b, 0, 0, _row(read, nxt.b, 0, 0, nxt.n_out))
     b.rows = nxt.rows
     if opt is not None:

@@ -103,7 +103,8 @@ def do_export(args):
                              optimizer=opt, stats_window=args.stats_window,
                              trainable_last=args.trainable_last, replay=args.replay,
                              replay_k=args.replay_k, distil=distil, grow_step=args.grow_step,
-                             max_hidden=args.max_hidden, grow_below=args.grow_below)
+                             max_hidden=args.max_hidden, grow_below=args.grow_below,
+                             grow_on_class=not args.no_grow_on_class)
     except ValueError as e:
         raise CommandError(str(e))
     c = meta["config"]
@@ -303,6 +304,8 @@ def _parser():
     e.add_argument("--max-hidden", type=int, default=0, help="largest width it may grow to")
     e.add_argument("--grow-below", type=float, default=0.0,
                    help="also grow when accuracy on the replay memory falls below this")
+    e.add_argument("--no-grow-on-class", action="store_true",
+                   help="grow only on that accuracy drop, not when a class arrives")
 
     s = verb("stream", do_stream, "write a labelled sample stream for a board to learn from",
              "Write rows of a dataset as a stream file (x.npy, y.npy, labels.json) that a "

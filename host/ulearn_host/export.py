@@ -24,7 +24,8 @@ def export(model, out, int8=False, capacity=None, optimizer=None, stats_window=0
     ----------
     trainable_last : bool
         Keep the model's last hidden layer trainable on the board (the layer
-        that can grow: ``grow_step``, ``max_hidden``, ``grow_below`` in `grow`).
+        that can grow: ``grow_step``, ``max_hidden``, ``grow_below``, ``grow_on_class`` in
+        `grow`).
     replay : int
         Rows of the board's replay memory (0: none).
     replay_k : int
