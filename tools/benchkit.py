@@ -74,13 +74,20 @@ def machine():
     return "%s, %d CPU(s) available" % (cpu, os.cpu_count() or 1)
 
 
-def save_small(fig, path, dpi):
-    # PNG with a 64-colour palette: line plots stay sharp and well under 100 KB
+def save_small(fig, path, dpi, written=None):
+    """Lay out `fig`, save it as a PNG with a 64-colour palette (line plots
+    stay sharp and well under 100 KB), close it, and append `path` to
+    `written` when given."""
     import io
 
+    import matplotlib.pyplot as plt
     from PIL import Image
+    fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, dpi=dpi, format="png")
+    plt.close(fig)
     buf.seek(0)
     img = Image.open(buf).convert("RGB").quantize(colors=64)
     img.save(path, optimize=True)
+    if written is not None:
+        written.append(path)
