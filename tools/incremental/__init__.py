@@ -1,0 +1,2 @@
+"""The class-incremental benchmark (tools/bench_incremental.py), in parts:
+settings, data and replay sets, single runs, stages, Markdown, plots."""
