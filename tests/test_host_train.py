@@ -218,6 +218,14 @@ def test_export_with_a_trainable_layer_and_a_replay_set(tmp_path, capsys, digits
     code, _, err = run_cli(capsys, "export", str(tmp_path / "m.npz"), "-o", bundle,
                            "--trainable-last", "--replay-method", "dm", "--replay-fraction", "2")
     assert code == 1 and "fraction" in err
+    code, _, err = run_cli(capsys, "export", model, "-o", bundle, "--capacity", "10", "--trainable-last",
+                           "--replay", "18", "--grow-step", "4", "--max-hidden", "20",
+                           "--grow-below", "0.5", "--no-grow-on-class")
+    assert code == 0, err
+    clf = ulearn.load(bundle)
+    assert (clf.grow_on_class, clf.grow_below) == (False, 0.5)
+    clf.learn_one(x, "9")  # a new class: growth waits for replay accuracy, checked every 18 samples
+    assert clf.hidden.n_out == 12
 
 
 def test_batched_embedding_is_the_boards(digits_task):

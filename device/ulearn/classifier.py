@@ -91,7 +91,7 @@ class Classifier(Learner):
             for _ in range(self.replay_k if self.replay.n else 0):
                 self._step(self._r, self.replay.sample(self._r))
             self.replay.add(h, i)
-            if self.grow_below and self.n_seen % self.replay.capacity == 0 \
+            if self.grow_below and (self.n_seen + 1) % self.replay.capacity == 0 \
                     and self.replay_accuracy() < self.grow_below:
                 self._maybe_grow()
         self.n_seen += 1

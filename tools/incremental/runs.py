@@ -94,7 +94,7 @@ def board_run(job):
             counts[key] = counts.get(key, 0) + 1
             if w != sizes[-1][0]:
                 sizes.append((w, n))
-            if adaptive and cfg["below"] and (clf.n_seen - 1) % cap == 0:
+            if adaptive and cfg["below"] and clf.n_seen % cap == 0:
                 checks += clf.replay.n * flops_of(ul, Xtr.shape[1], d["n_classes"], w, clf.head.rows,
                                                   k, ext is not None)[2]
         if replay_m in REPLAY_METHODS and t < len(seqs) - 1:
