@@ -112,7 +112,7 @@ def test_cost_by_hand():
     w = 2 * 11 + 3 * 9 + 4 * 7
     assert c["weights"] == c["gradients"] == 4 * w
     assert c["activations"] == 4 * (10 + 8 + 6 + 4)  # from the input of the lowest trained layer
-    assert c["gradient_vectors"] == 4 * (8 + 6 + 2 + 3)
+    assert c["gradient_vectors"] == 4 * (8 + 6 + (2 * 2 + 10) + (2 * 3 + 8))
     assert c["macs"] == 2 * 10 + 3 * 8 + 4 * 6 + (6 * 8 + 4 * 6)
     assert c["bytes"] == c["weights"] + c["gradients"] + c["activations"] + c["gradient_vectors"]
     head = ul.sparse.cost([(10, 8), (8, 6)], [0, 0], [(6, 4)])
@@ -232,3 +232,78 @@ def test_checkpoint_continues_identically(ul, tmp_path):
         clf.learn_one(x, label)
         back.learn_one(x, label)
     assert snapshot(ul, back) == snapshot(ul, clf)
+
+
+def board_model(ul):
+    """A frozen 26 -> 32 relu (float32) -> 16 tanh (int8) extractor and a
+    7-class head, the head trained on 7 blobs."""
+    rng = ul.rng.Rng(7)
+    f1 = ul.Frozen(26, 32, "relu").set_weights(
+        [[rng.uniform(-0.4, 0.4) for _ in range(26)] for _ in range(32)], [0.1] * 32)
+    f2 = ul.Frozen(32, 16, "tanh", int8=True).set_weights(
+        [[rng.uniform(-0.4, 0.4) for _ in range(32)] for _ in range(16)], [0.0] * 16)
+    clf = ul.Classifier(26, 7, extractor=[f1, f2], standardize=False,
+                        optimizer=ul.SGD(0.02, momentum=0.5))
+    for x, y in blobs(140, n_features=26, n_classes=7):
+        clf.learn_one(x, y)
+    return clf
+
+
+def test_selection_training_and_memory_on_the_board(tmp_path):
+    # tier 3: MicroPython selects the same channels, trains to the same
+    # predictions, and allocates what the planner predicts (within 20%)
+    import json
+
+    from tools.mpvm import MicroPythonVM
+    ul = devicepkg.use("python")
+    clf = board_model(ul)
+    path = str(tmp_path / "m.npz")
+    ul.save(clf, path)
+    data = blobs(60, n_features=26, n_classes=7, seed=11)
+    X, y = [x for x, _ in data[:28]], [t for _, t in data[:28]]
+    budget = 10000
+    with MicroPythonVM() as vm:
+        vm.put_tree(str(devicepkg.DEVICE / "ulearn"), "/lib/ulearn")
+        vm.write_file("/m.npz", open(path, "rb").read())
+        vm.write_file("/s.json", json.dumps([X, y, [x for x, _ in data[28:]]]))
+        vm.exec("import json, ulearn, ulearn.sparse\nclf = ulearn.load('/m.npz')\n"
+                "X, y, T = json.load(open('/s.json'))\n"
+                "clf.predict_one(X[0])\nclf.learn_one(X[0], y[0])\n")  # the code is loaded
+        before = vm.mem_alloc()
+        vm.exec("sel = clf.select_updates(X, y, %d)" % budget)
+        sel = vm.eval_json("sel")
+        vm.exec("for x, t in zip(X, y):\n    clf.learn_one(x, t)\n")
+        after = vm.mem_alloc()
+        got = vm.eval_json("[clf.predict_proba_one(x) for x in T]")
+    clf = ul.load(path)
+    clf.learn_one(X[0], y[0])
+    want = clf.select_updates(X, y, budget)
+    assert sel["picks"] == want["picks"] and sel["cost"] == want["cost"]
+    for x, t in zip(X, y):
+        clf.learn_one(x, t)
+    for g, x in zip(got, [x for x, _ in data[28:]]):
+        w = clf.predict_proba_one(x)
+        assert max(abs(g[str(k)] - w[k]) for k in w) < 1e-5
+    # on the pure-Python path the kept activations are the layers' own output
+    # buffers: a selection adds the trained rows' weights and velocities and
+    # the gradient vectors, over what training the head alone holds
+    dims, top = clf._sparse_dims()
+    head = ul.sparse.cost(dims, [0] * len(dims), top)
+    adds = sum(want["cost"][k] - head[k] for k in ("weights", "gradients", "gradient_vectors"))
+    measured = after - before
+    assert abs(measured - adds) <= 0.2 * adds, (measured, adds, want)
+
+
+def test_flops_of_a_sparse_step_by_hand():
+    ul = devicepkg.use("numpy")
+    clf = model(ul)  # frozen 6 -> 8 relu, 8 -> 5 tanh int8; head 5 -> 4; plain SGD
+    clf.sparse = ul.sparse.Rows(clf.extractor, [[0, 2], [1]], clf.optimizer)
+    f = ul.flops.learner_flops(clf)
+    # frozen layers and their trained copies, head, softmax
+    inference = (96 + 8) + (24 + 2) + (80 + 5 + 5) + (16 + 1) + 40 + 19
+    assert f["inference"] == inference == 296
+    head = 2 * (24 + 20) + 4 + 1  # SGD on 4 x 6, input gradient, lr * g, p - onehot
+    rows1 = 2 * (9 + 8) + 1 + 3  # the copy of layer 1's row 1: SGD, input gradient; lr * g, tanh'
+    frozen1 = 2 * 40 + 15 + 5 + 8  # W^T g, tanh', g * scale, adding the copy's input gradient
+    rows0 = 2 * 14 + 2 + 2  # the copies of layer 0's rows 0 and 2: SGD only; lr * g, relu'
+    assert f["train_step"] == inference + head + rows1 + frozen1 + rows0

@@ -74,15 +74,18 @@ def cost(dims, counts, top):
     first). Memory: the trained rows' float32 weights and their gradients
     (the momentum velocity, or the ulab step's temporary), the activations
     the backward pass reads (from the input of the lowest trained layer up),
-    and the gradient vectors passed down (each layer's input gradient above
-    it, and the gathered gradients of the trained rows)."""
+    and the gradient vectors (each layer's input gradient above the lowest
+    trained one; each set of trained frozen rows' outputs, gathered
+    gradients and input gradient). Float32 data only: on MicroPython the
+    objects' headers add about 1 KB."""
     stack = [(n, m, k) for (n, m), k in zip(dims, counts)] + [(n, m, m) for n, m in top]
     low = 0
     while stack[low][2] == 0:
         low += 1
     w = sum(k * (n + 1) for n, _, k in stack)
     act = stack[low][0] + sum(m for _, m, _ in stack[low:])
-    grads = sum(n for n, _, _ in stack[low + 1:]) + sum(counts)
+    grads = sum(n for n, _, _ in stack[low + 1:])
+    grads += sum(2 * k + n for (n, _), k in zip(dims, counts) if k)
     macs = sum(k * n for n, _, k in stack) + sum(n * m for n, m, _ in stack[low + 1:])
     parts = {"weights": _F32 * w, "gradients": _F32 * w, "activations": _F32 * act,
              "gradient_vectors": _F32 * grads}
