@@ -150,18 +150,24 @@ class Classifier(Learner):
         """Make the frozen layers' channels that matter most for the support
         set (X, y) trainable, within `budget_bytes` of memory and
         `budget_macs` of backward MACs per step (ulearn.sparse); learn_one
-        then trains them with the head. method: "fisher" (TinyTrain), or the
-        baselines "l2" (largest weights) and "random". New labels in y get
-        head rows. Returns {"picks": channels per frozen layer, "cost":
-        sparse.cost()}. Bad input raises and changes nothing."""
+        then trains them with the head. X: samples, iterated twice (a list,
+        or a Stream's column(0) read from flash); y: their labels. method:
+        "fisher" (TinyTrain), or the baselines "l2" (largest weights) and
+        "random". New labels in y get head rows. Returns {"picks": channels
+        per frozen layer, "cost": sparse.cost()}. Bad input raises and
+        changes nothing."""
         from . import sparse
         if self.replay is not None:
             raise ValueError("sparse updates change the frozen layers, and so the embeddings "
                              "a replay memory stores: use a classifier without replay")
-        X, y = list(X), list(y)
-        if len(X) != len(y) or not y:
+        y = list(y)
+        n = 0
+        for x in X:
+            K.load_vec(x, self._x)
+            n += 1
+        if n != len(y) or not y:
             raise ValueError("the support set needs one label per sample, got %d samples and "
-                             "%d labels" % (len(X), len(y)))
+                             "%d labels" % (n, len(y)))
         new = []
         for label in y:  # every label known, or room for all the new ones
             if self._index(label) < 0 and label not in new:
@@ -169,8 +175,6 @@ class Classifier(Learner):
         if len(self.labels) + len(new) > self.capacity:
             raise ValueError("the support set's new labels %r need %d head rows, %d are free"
                              % (new, len(new), self.capacity - len(self.labels)))
-        for x in X:
-            K.load_vec(x, self._x)
         dims, top = self._sparse_dims()
         flat = [[0.0] * m for _, m in dims]
         sparse.select(dims, top, flat, budget_bytes, budget_macs)  # raises when nothing fits
