@@ -119,13 +119,16 @@ def do_export(args):
     layers = ["%d%s" % (lc["n_out"], " int8" if lc["int8"] else "") for lc in c["extractor"]]
     if c["hidden"]:
         layers.append("%d trainable" % c["hidden"])
-    _emit(args, r, "wrote %s: %d bytes, format version %d, %d features -> %s -> %d of %d "
-          "classes used\nlabels: %s\nreplay memory: %d rows (%d filled), %d replayed per "
-          "sample\nFLOPs: %d per inference, %d per learn_one" % (
-              args.output, r["bytes"], r["format_version"], r["n_features"],
-              " -> ".join(layers) or "(no extractor)", len(r["labels"]), r["capacity"],
-              ", ".join(map(str, r["labels"])), r["replay"], r["replay_rows"], r["replay_k"],
-              r["flops_inference"], r["flops_train_step"]))
+    lines = ["wrote %s: %d bytes, format version %d, %d features -> %s -> %d of %d classes used"
+             % (args.output, r["bytes"], r["format_version"], r["n_features"],
+                " -> ".join(layers) or "(no extractor)", len(r["labels"]), r["capacity"]),
+             "labels: " + ", ".join(map(str, r["labels"]))]
+    if r["replay"]:
+        lines.append("replay memory: %d rows (%d filled), %d replayed per sample"
+                     % (r["replay"], r["replay_rows"], r["replay_k"]))
+    lines.append("FLOPs: %d per inference, %d per learn_one"
+                 % (r["flops_inference"], r["flops_train_step"]))
+    _emit(args, r, "\n".join(lines))
 
 
 def do_stream(args):
