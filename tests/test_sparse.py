@@ -153,7 +153,9 @@ def test_same_selection_and_training_on_every_backend():
 def test_support_set_training_helps(ul, method):
     clf = model(ul, momentum=0.5)
     X, y = support(40)
-    loss = lambda: -sum(np.log(clf.predict_proba_one(x)[t]) for x, t in zip(X, y))  # noqa: E731
+
+    def loss():
+        return -sum(np.log(clf.predict_proba_one(x)[t]) for x, t in zip(X, y))
     start = loss()
     clf.select_updates(X, y, budget_bytes=1000, method=method)
     for _ in range(5):
