@@ -170,8 +170,8 @@ def rewrite_meta(path, edit):
 
 
 @pytest.mark.parametrize("edit,msg", [
-    (lambda m: m.update(version=3), "format version 3, this ulearn reads 1 to 2"),
-    (lambda m: m.update(version=0), "format version 0, this ulearn reads 1 to 2"),
+    (lambda m: m.update(version=4), "format version 4, this ulearn reads 1 to 3"),
+    (lambda m: m.update(version=0), "format version 0, this ulearn reads 1 to 3"),
     (lambda m: m.update(format="other"), "not a ulearn checkpoint"),
     (lambda m: m.update(kind="Regressor"), "unknown learner kind 'Regressor'"),
     (lambda m: m["config"].update(capacity=6), r"head.W.npy holds f4 \(5, 4\), the learner needs f4 \(6, 4\)"),

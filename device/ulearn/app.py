@@ -56,6 +56,31 @@ def evaluate(stream, bundle=BUNDLE, state=STATE, log=LOG):
                         "per_class": {str(y): c for y, c in counts.items()}})
 
 
+def adapt(support, budget_bytes, budget_macs=None, epochs=5, method="fisher", seed=0,
+          bundle=BUNDLE, state=STATE, log=LOG):
+    # few-shot adaptation (sparse updates): choose the frozen layers' channels
+    # worth training from the support set, within the budgets, then train
+    # them and the head on it for `epochs` passes, saving after each
+    clf, src = open_learner(bundle, state)
+    s = Stream(support)
+    sel = clf.select_updates(s.column(0), list(s.column(1)), budget_bytes, budget_macs,
+                             method, seed)
+    c = sel["cost"]
+    say(log, "adapt: %s channels of %s selected (%s), %d bytes, %d backward MACs per step"
+        % ([len(p) for p in sel["picks"]], [f.n_out for f in clf.extractor], method,
+           c["bytes"], c["macs"]))
+    for e in range(epochs):
+        hits = 0
+        for x, y in s:
+            hits += clf.predict_one(x) == y
+            clf.learn_one(x, y)
+        save(clf, state)
+        say(log, "adapt: epoch %d, support accuracy before each step %.3f, saved %s"
+            % (e + 1, hits / len(s), state))
+    report("adapt", {"n": len(s), "epochs": epochs, "start": src, "picks": sel["picks"],
+                     "cost": c, "classes": clf.labels})
+
+
 def report(entry, fields):
     fields["entry"] = entry
     print("ulearn-report " + json.dumps(fields))

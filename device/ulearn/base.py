@@ -34,10 +34,16 @@ class Learner:
         return self._embed(x, learn)
 
     def _embed(self, x, learn):
+        return self._extract(self._standardize(x, learn))
+
+    def _standardize(self, x, learn):
         if self.scaler is not None:
             if learn:
                 self.scaler.learn_one(x)
             x = self.scaler.transform(x, self._z)
+        return x
+
+    def _extract(self, x):
         for layer in self.extractor:
             x = layer(x)
         return x

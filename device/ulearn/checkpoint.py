@@ -13,7 +13,8 @@ from .backend import K
 from .layers import ACTIVATIONS
 
 FORMAT = "ulearn-checkpoint"
-VERSION = 2  # 2: a classifier's optional hidden layer and replay memory
+VERSION = 3  # 2: a classifier's optional hidden layer and replay memory;
+# 3: a classifier's trainable rows of its frozen layers (sparse updates)
 OLDEST = 1  # the oldest version this code still reads
 _MAX_META = 16384  # bytes of meta.json
 _MAX_DIM = 4096  # largest width of any layer or input
@@ -196,12 +197,26 @@ def check_config(c, kind):
             _field(c, "grow_below", float, 0.0, 1.0)
         if not isinstance(c.get("grow_on_class", True), bool):
             raise CheckpointError("config field 'grow_on_class' must be true or false")
+        if c.get("sparse") is not None:
+            _check_picks(c["sparse"], ext, c.get("replay", 0))
     else:
         _field(c, "hidden", int, 1, _MAX_DIM)
         _field(c, "k", float, 1e-6, 1e6)
         _field(c, "alpha", float, 1e-9, 1.0)
         _field(c, "warmup", int, 1, 1 << 30)
         _field(c, "seed", int, 0, 0xFFFFFFFF)
+
+
+def _check_picks(picks, ext, replay):
+    # the sparse rows: per frozen layer, increasing channel numbers below n_out
+    ok = isinstance(picks, list) and len(picks) == len(ext) and not replay
+    for p, lc in zip(picks if ok else (), ext):
+        ok = ok and isinstance(p, list) and all(
+            isinstance(o, int) and not isinstance(o, bool) and 0 <= o < lc["n_out"] for o in p)
+        ok = ok and all(p[j] < p[j + 1] for j in range(len(p) - 1))
+    if not ok or not any(picks):
+        raise CheckpointError("config field 'sparse' must list increasing channels of each "
+                              "frozen layer, some of them, and needs replay = 0")
 
 
 def _check_arrays(f, m, layout, max_bytes):

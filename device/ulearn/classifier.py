@@ -8,7 +8,8 @@
 # can grow by `grow_step` units up to `max_hidden` (function-preserving) when
 # a new class arrives (unless `grow_on_class` is False), and when accuracy on
 # the replay memory, checked once per `replay` samples, falls below
-# `grow_below`.
+# `grow_below`. select_updates() makes chosen channels of the frozen layers
+# trainable too (sparse updates, `ulearn.sparse`).
 from .backend import K
 from .base import Learner, base_layout, build_base, embed_size
 from .layers import Dense, dense_layout
@@ -44,6 +45,7 @@ class Classifier(Learner):
         self.optimizer.init(self.head)
         self.labels = []
         self._p = K.vec(capacity)
+        self.sparse = None  # trainable rows of the frozen layers (select_updates)
         self.replay = None
         if replay:
             from .replay import Replay  # imported only by learners that replay
@@ -124,13 +126,75 @@ class Classifier(Learner):
         # the trainable part's forward pass on embedding h
         return self.head.forward(self.hidden.forward(h) if self.hidden else h)
 
-    def _step(self, h, i):
-        # one SGD step of the trainable part on embedding h with class row i
+    def _step(self, h, i, opt=True):
+        # one SGD step on embedding h with class row i, through the selected
+        # rows of the frozen layers too; opt=False: no step, return dL/dh
+        opt = self.optimizer if opt else None
+        deep = self.sparse is not None or opt is None
         g = K.softmax(self._logits(h), self.head.rows, self._p)
         g[i] -= 1.0  # softmax cross-entropy gradient: p - onehot(y)
-        g = self.head.backward(g, self.optimizer, self.hidden is not None)
+        g = self.head.backward(g, opt, self.hidden is not None or deep)
         if self.hidden:
-            self.hidden.backward(g, self.optimizer, False)
+            g = self.hidden.backward(g, opt, deep)
+        if opt is None:
+            return g
+        if self.sparse is not None:
+            self.sparse.backward(g, opt)
+
+    def _extract(self, x):
+        if self.sparse is not None:
+            return self.sparse.forward(x)
+        return Learner._extract(self, x)
+
+    def select_updates(self, X, y, budget_bytes, budget_macs=None, method="fisher", seed=0):
+        """Make the frozen layers' channels that matter most for the support
+        set (X, y) trainable, within `budget_bytes` of memory and
+        `budget_macs` of backward MACs per step (ulearn.sparse); learn_one
+        then trains them with the head. X: samples, iterated twice (a list,
+        or a Stream's column(0) read from flash); y: their labels. method:
+        "fisher" (TinyTrain), or the baselines "l2" (largest weights) and
+        "random". New labels in y get head rows. Returns {"picks": channels
+        per frozen layer, "cost": sparse.cost()}. Bad input raises and
+        changes nothing."""
+        from . import sparse
+        if self.replay is not None:
+            raise ValueError("sparse updates change the frozen layers, and so the embeddings "
+                             "a replay memory stores: use a classifier without replay")
+        y = list(y)
+        n = 0
+        for x in X:
+            K.load_vec(x, self._x)
+            n += 1
+        if n != len(y) or not y:
+            raise ValueError("the support set needs one label per sample, got %d samples and "
+                             "%d labels" % (n, len(y)))
+        new = []
+        for label in y:  # every label known, or room for all the new ones
+            if self._index(label) < 0 and label not in new:
+                new.append(label)
+        if len(self.labels) + len(new) > self.capacity:
+            raise ValueError("the support set's new labels %r need %d head rows, %d are free"
+                             % (new, len(new), self.capacity - len(self.labels)))
+        dims, top = self._sparse_dims()
+        flat = [[0.0] * m for _, m in dims]
+        sparse.select(dims, top, flat, budget_bytes, budget_macs)  # raises when nothing fits
+        if method not in sparse.METHODS:
+            raise ValueError("method must be one of %r, got %r" % (sparse.METHODS, method))
+        if self.sparse is not None:
+            self.sparse.merge()  # the previous selection's training is kept
+            self.sparse = None
+        for label in new:
+            self.add_class(label)
+        scores = sparse.channel_scores(self, X, y, method, seed)
+        picks, cost = sparse.select(dims, top, scores, budget_bytes, budget_macs)
+        self.sparse = sparse.Rows(self.extractor, picks, self.optimizer)
+        return {"picks": picks, "cost": cost}
+
+    def _sparse_dims(self):
+        # (n_in, n_out) of the frozen layers, and of the trainable ones above
+        dims = [(f.n_in, f.n_out) for f in self.extractor]
+        top = [(self.hidden.n_in, self.hidden.n_out)] if self.hidden else []
+        return dims, top + [(self.head.n_in, self.capacity)]
 
     def _scores(self, x):
         h = self._features(x, False)
@@ -176,6 +240,8 @@ class Classifier(Learner):
         c["max_hidden"] = self.max_hidden
         c["grow_below"] = self.grow_below
         c["grow_on_class"] = self.grow_on_class
+        if self.sparse is not None:
+            c["sparse"] = [list(p) for p in self.sparse.picks]
         return c
 
     def arrays(self):
@@ -185,6 +251,9 @@ class Classifier(Learner):
         out += self.head.arrays()
         if self.replay is not None:
             out += self.replay.arrays()
+        if self.sparse is not None:
+            for d in self.sparse.rows:
+                out += d.arrays() if d is not None else []
         return out
 
     def state(self):
@@ -212,13 +281,20 @@ class Classifier(Learner):
         if c.get("replay", 0):
             from .replay import replay_layout
             out += replay_layout("replay.", {"capacity": c["replay"], "n_features": m})
+        for i, p in enumerate(c.get("sparse") or ()):
+            if p:
+                out += dense_layout("sparse.%d." % i, c["extractor"][i]["n_in"], len(p), mom)
         return out
 
     @classmethod
     def from_config(cls, c):
-        return cls(c["n_features"], c["capacity"], hidden=c.get("hidden", 0),
-                   replay=c.get("replay", 0), replay_k=c.get("replay_k", 1),
-                   seed=c.get("seed", 1), grow_step=c.get("grow_step", 0),
-                   max_hidden=c.get("max_hidden", 0), grow_below=c.get("grow_below", 0.0),
-                   grow_on_class=c.get("grow_on_class", True),
-                   **build_base(c))
+        clf = cls(c["n_features"], c["capacity"], hidden=c.get("hidden", 0),
+                  replay=c.get("replay", 0), replay_k=c.get("replay_k", 1),
+                  seed=c.get("seed", 1), grow_step=c.get("grow_step", 0),
+                  max_hidden=c.get("max_hidden", 0), grow_below=c.get("grow_below", 0.0),
+                  grow_on_class=c.get("grow_on_class", True),
+                  **build_base(c))
+        if c.get("sparse"):
+            from .sparse import Rows
+            clf.sparse = Rows(clf.extractor, c["sparse"], clf.optimizer)
+        return clf

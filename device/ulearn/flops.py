@@ -85,32 +85,53 @@ def learner_flops(learner, replay_k=None, rows=None):
     counted). rows: active classes (default: the head's rows, or its
     capacity while it has none). A trainable `learner.hidden` Dense between
     extractor and head, if any, is trained through the head's input
-    gradient. "breakdown" holds FLOPs per part, "macs" the MACs of
-    inference and train_step."""
+    gradient; so are the trained rows of the frozen layers (sparse updates),
+    through the extractor above them. "breakdown" holds FLOPs per part,
+    "macs" the MACs of inference and train_step."""
     if replay_k is None:
         replay_k = learner.replay_k if getattr(learner, "replay", None) is not None else 0
     if not isinstance(replay_k, int) or replay_k < 0:
         raise ValueError("replay_k must be an int >= 0, got %r" % (replay_k,))
     head, opt = learner.head, learner.optimizer
     hidden = getattr(learner, "hidden", None)
+    sp = getattr(learner, "sparse", None)
     r = rows if rows is not None else (head.rows or head.n_out)
     n = learner.n_features
     part = {}
     part["standardize"] = standardize(n) if learner.scaler is not None else (0, 0)
     for i, layer in enumerate(learner.extractor):
         part["extractor.%d" % i] = layer_forward(layer)
+        if sp is not None and sp.rows[i] is not None:  # the trained copies run too
+            part["extractor.%d" % i] = add(part["extractor.%d" % i], layer_forward(sp.rows[i]))
     part["hidden"] = layer_forward(hidden) if hidden is not None else (0, 0)
     part["head"] = layer_forward(head, r)
     part["softmax"] = softmax(r)
     inference = add(*part.values())
     part["scaler_update"] = scaler_update(n) if learner.scaler is not None else (0, 0)
-    hb = backward(head.n_in, r, head.act, hidden is not None, opt)
+    hb = backward(head.n_in, r, head.act, hidden is not None or sp is not None, opt)
     part["head_backward"] = add(hb, (0, 1))  # p - onehot(y)
-    part["hidden_backward"] = (backward(hidden.n_in, hidden.rows, hidden.act, False, opt)
+    part["hidden_backward"] = (backward(hidden.n_in, hidden.rows, hidden.act, sp is not None, opt)
                                if hidden is not None else (0, 0))
+    part["sparse_backward"] = sparse_backward(learner.extractor, sp, opt) if sp else (0, 0)
     trained = ("hidden", "head", "softmax", "head_backward", "hidden_backward")
     part["replay"] = times(add(*[part[k] for k in trained]), replay_k)
     step = add(*part.values())
     return {"inference": flops(inference), "train_step": flops(step),
             "breakdown": {k: flops(c) for k, c in part.items()},
             "macs": {"inference": inference[0], "train_step": step[0]}}
+
+
+def sparse_backward(layers, sp, opt):
+    # from the top frozen layer down to the lowest with trained rows: each
+    # set of trained rows' backward step, and above the lowest, the frozen
+    # layer's activation gradient and input gradient W^T g (int8: g times
+    # the row scales first), plus the trained rows' input gradient
+    c = (0, 0)
+    for i in range(len(layers) - 1, sp.low - 1, -1):
+        d, f = sp.rows[i], layers[i]
+        if d is not None:
+            c = add(c, backward(d.n_in, d.n_out, d.act, i > sp.low, opt))
+        if i > sp.low:
+            ops = activation_grad(f.act, f.n_out) + (f.n_out if f.int8 else 0)
+            c = add(c, (f.n_in * f.n_out, ops + (f.n_in if d is not None else 0)))
+    return c

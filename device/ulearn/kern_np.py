@@ -113,6 +113,16 @@ def matT_vec(W, g, rows, out):
     return np.dot(_rows(W, rows).T, g)
 
 
+def matT_vec_q(Wq, scale, g, out):
+    # the int8 counterpart: (Wq with row scales)^T . g
+    return np.dot(Wq.T, g * scale)
+
+
+def iadd(a, b):
+    a += b
+    return a
+
+
 def rank1(W, U, g, x, rows, lr, mu):
     # W[:rows] -= lr * g x^T, through the lr-scaled velocity U when U is given
     step = (lr * g).reshape((rows, 1)) * x.reshape((1, len(x)))

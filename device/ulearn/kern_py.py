@@ -130,6 +130,26 @@ def matT_vec(W, g, rows, out):
     return out
 
 
+def matT_vec_q(Wq, scale, g, out):
+    # the int8 counterpart: (Wq with row scales)^T . g
+    n = len(out)
+    for j in range(n):
+        out[j] = 0.0
+    k = 0
+    for i in range(len(scale)):
+        gi = g[i] * scale[i]
+        for j in range(n):
+            out[j] += Wq[k + j] * gi
+        k += n
+    return out
+
+
+def iadd(a, b):
+    for i in range(len(a)):
+        a[i] += b[i]
+    return a
+
+
 def rank1(W, U, g, x, rows, lr, mu):
     # W[:rows] -= lr * g x^T, through the lr-scaled velocity U when U is given
     n = len(x)

@@ -1,6 +1,7 @@
 # Dense layers. Frozen: forward only, float32 or int8 weights with one scale
 # per row. Dense: trainable, keeps its input and output for the backward pass.
 import math
+import struct
 
 from .backend import K
 
@@ -32,17 +33,34 @@ class Frozen:
         # W: n_out rows of n_in numbers; quantised per row when int8
         if len(W) != self.n_out or len(b) != self.n_out:
             raise ValueError("weights must have %d rows" % self.n_out)
+        rows = [[float(v) for v in W[i]] for i in range(self.n_out)]
         for i in range(self.n_out):
-            row = [float(v) for v in W[i]]
-            if len(row) != self.n_in:
+            if len(rows[i]) != self.n_in:
                 raise ValueError("weight row %d has %d values, expected %d"
-                                 % (i, len(row), self.n_in))
-            if self.int8:
-                s = quantize_row(row)
-                self.scale[i] = s
-            K.set_row(self.W, i, self.n_in, row)
-        K.fill(self.b, [float(v) for v in b])
+                                 % (i, len(rows[i]), self.n_in))
+        for i in range(self.n_out):
+            self.set_row(i, rows[i], float(b[i]))
         return self
+
+    def set_row(self, i, row, bias):
+        # output i's weights (a list of n_in floats, quantised in place when int8)
+        if self.int8:
+            self.scale[i] = quantize_row(row)
+        K.set_row(self.W, i, self.n_in, row)
+        self.b[i] = bias
+
+    def row(self, i):
+        # output i's weights as a list of floats (dequantised when int8)
+        w = struct.unpack("<%d%s" % (self.n_in, "b" if self.int8 else "f"),
+                          K.row_bytes(self.W, i, self.n_in))
+        s = self.scale[i] if self.int8 else 1.0
+        return [v * s for v in w]
+
+    def grad_input(self, g, out):
+        # W^T g: the gradient w.r.t. the input, g w.r.t. the pre-activation
+        if self.int8:
+            return K.matT_vec_q(self.W, self.scale, g, out)
+        return K.matT_vec(self.W, g, self.n_out, out)
 
     def config(self):
         return {"n_in": self.n_in, "n_out": self.n_out, "act": self.act,
@@ -120,12 +138,14 @@ class Dense:
         return self.y
 
     def backward(self, g, opt, input_grad=True):
-        # g: loss gradient w.r.t. this layer's output; updates the weights and
-        # returns the gradient w.r.t. its input (computed before the update)
+        # g: loss gradient w.r.t. this layer's output; updates the weights
+        # (unless opt is None) and returns the gradient w.r.t. its input
+        # (computed before the update)
         kern = self.K
         g = kern.act_grad(g, self.y, self.act, self.rows)
         gin = kern.matT_vec(self.W, g, self.rows, self._gin) if input_grad else None
-        opt.update(self, g)
+        if opt is not None:
+            opt.update(self, g)
         return gin
 
 

@@ -72,6 +72,22 @@ class Stream:
                     y = names[y]
                 yield x, y
 
+    def column(self, j):
+        # the samples (j = 0) or labels (1) alone, read again on each iteration
+        return _Column(self, j)
+
+
+class _Column:
+    def __init__(self, stream, j):
+        self.stream, self.j = stream, j
+
+    def __len__(self):
+        return self.stream.n
+
+    def __iter__(self):
+        for row in self.stream:
+            yield row[self.j]
+
 
 def _array(f, member, code, ndim, path):
     # (shape, offset of the data) of a member, checked against what we need

@@ -300,15 +300,77 @@ def plan(source, board, *, capacity=None, package_bytes=None, ulab=None, mpy=Non
             "notes": notes}
 
 
+def sparse_plan(bundle, support, budget_bytes, budget_macs=None, method="fisher", seed=0):
+    """The channels a board would train (``Classifier.select_updates``, run
+    here on the device code) for the support set in stream file `support`
+    within the budgets, with the cost of training the head alone and of
+    training every channel (full fine-tuning) for comparison.
+
+    Returns a dict: ``picks`` (channels per frozen layer), ``layers``
+    ([n_in, n_out, act] per frozen layer), ``cost``, ``head_only``, ``full``
+    (each ``ulearn.sparse.cost()``: bytes by part, and backward MACs),
+    ``adds`` (bytes the selection allocates beside the learner: its rows'
+    weights, gradients and work vectors), ``budget_bytes``, ``budget_macs``,
+    ``method``. Raises ValueError for what select_updates refuses.
+    """
+    import ulearn
+    from ulearn import sparse
+    from ulearn.stream import Stream
+    clf = ulearn.load(os.fspath(bundle))
+    if not isinstance(clf, ulearn.Classifier):
+        raise ValueError("sparse updates need a Classifier bundle")
+    s = Stream(os.fspath(support))
+    sel = clf.select_updates(s.column(0), list(s.column(1)), budget_bytes, budget_macs,
+                             method, seed)
+    dims, top = clf._sparse_dims()
+    head = sparse.cost(dims, [0] * len(dims), top)
+    full = sparse.cost(dims, [m for _, m in dims], top)
+    adds = sum(sel["cost"][k] - head[k] for k in ("weights", "gradients", "gradient_vectors"))
+    return {"picks": sel["picks"], "cost": sel["cost"], "head_only": head, "full": full,
+            "adds": adds, "budget_bytes": budget_bytes, "budget_macs": budget_macs,
+            "method": method,
+            "layers": [[f.n_in, f.n_out, f.act] for f in clf.extractor]}
+
+
+def sparse_table(sp):
+    """Text for a human: the selection of :func:`sparse_plan` against the alternatives."""
+    out = ["Sparse update (%s selection; budget %d bytes%s)" % (
+        sp["method"], sp["budget_bytes"],
+        ", %d MACs" % sp["budget_macs"] if sp["budget_macs"] else "")]
+    for i, ((n_in, n_out, act), p) in enumerate(zip(sp["layers"], sp["picks"])):
+        out.append("  frozen layer %d (%d -> %d, %s): %d of %d channels trained%s" % (
+            i, n_in, n_out, act, len(p), n_out, ": " + _ranges(p) if p else ""))
+    out.append("  %-26s %10s %12s" % ("", "bytes", "backward MACs"))
+    for key, label in (("head_only", "head only"), ("cost", "this selection"),
+                       ("full", "every channel (full)")):
+        c = sp[key]
+        out.append("  %-26s %10d %12d" % (label, c["bytes"], c["macs"]))
+    out.append("  the selection allocates %d bytes beside the learner (rows, gradients, "
+               "work vectors)" % sp["adds"])
+    return "\n".join(out)
+
+
+def _ranges(picks):
+    # [0, 1, 2, 5, 7, 8] -> "0-2, 5, 7-8"
+    out, start = [], None
+    for j, o in enumerate(picks):
+        if start is None:
+            start = o
+        if j + 1 == len(picks) or picks[j + 1] != o + 1:
+            out.append("%d" % o if o == start else "%d-%d" % (start, o))
+            start = None
+    return ", ".join(out)
+
+
 def _verdict(what, need, have, of, board):
     if need <= have:
         return "%s: needs %s of %s %s on %s: %s to spare" % (
-            what, _kb(need), _kb(have), of, board, _kb(have - need))
+            what, kb(need), kb(have), of, board, kb(have - need))
     return "%s: needs %s, %s has %s %s: short by %s" % (
-        what, _kb(need), board, _kb(have), of, _kb(need - have))
+        what, kb(need), board, kb(have), of, kb(need - have))
 
 
-def _kb(n):
+def kb(n):
     return "%.1f KB" % (n / KB)
 
 
@@ -353,8 +415,8 @@ def table(plans):
                       "flash need", "filesystem", "flash")]
     for p in plans:
         r, f = p["ram"], p["flash"]
-        lines.append(_LINE % (p["board"], p["kernels"], "." + p["code"], _kb(r["need"]),
-                              _kb(r["heap"]), _ok(r), _kb(f["need"]), _kb(f["flash_fs"]), _ok(f)))
+        lines.append(_LINE % (p["board"], p["kernels"], "." + p["code"], kb(r["need"]),
+                              kb(r["heap"]), _ok(r), kb(f["need"]), kb(f["flash_fs"]), _ok(f)))
     return "\n".join(lines)
 
 

@@ -119,13 +119,16 @@ def do_export(args):
     layers = ["%d%s" % (lc["n_out"], " int8" if lc["int8"] else "") for lc in c["extractor"]]
     if c["hidden"]:
         layers.append("%d trainable" % c["hidden"])
-    _emit(args, r, "wrote %s: %d bytes, format version %d, %d features -> %s -> %d of %d "
-          "classes used\nlabels: %s\nreplay memory: %d rows (%d filled), %d replayed per "
-          "sample\nFLOPs: %d per inference, %d per learn_one" % (
-              args.output, r["bytes"], r["format_version"], r["n_features"],
-              " -> ".join(layers) or "(no extractor)", len(r["labels"]), r["capacity"],
-              ", ".join(map(str, r["labels"])), r["replay"], r["replay_rows"], r["replay_k"],
-              r["flops_inference"], r["flops_train_step"]))
+    lines = ["wrote %s: %d bytes, format version %d, %d features -> %s -> %d of %d classes used"
+             % (args.output, r["bytes"], r["format_version"], r["n_features"],
+                " -> ".join(layers) or "(no extractor)", len(r["labels"]), r["capacity"]),
+             "labels: " + ", ".join(map(str, r["labels"]))]
+    if r["replay"]:
+        lines.append("replay memory: %d rows (%d filled), %d replayed per sample"
+                     % (r["replay"], r["replay_rows"], r["replay_k"]))
+    lines.append("FLOPs: %d per inference, %d per learn_one"
+                 % (r["flops_inference"], r["flops_train_step"]))
+    _emit(args, r, "\n".join(lines))
 
 
 def do_stream(args):
@@ -154,9 +157,29 @@ def do_budget(args):
     from . import budget
     try:
         plans = [budget.plan(args.bundle, b) for b in (args.board or budget.profiles())]
+        text = [budget.table(plans)]
+        if args.sparse:
+            text += _sparse_budget(args, budget, plans)
     except ValueError as e:
         raise CommandError(str(e))
-    _emit(args, plans, budget.table(plans))
+    _emit(args, plans, "\n\n".join(text))
+
+
+def _sparse_budget(args, budget, plans):
+    # each board's own selection within its RAM headroom, or one within --budget-bytes
+    out, done = [], {}
+    for p in plans:
+        room = args.budget_bytes or p["ram"]["headroom"]
+        if room < 1:
+            raise ValueError("%s has no RAM to spare for a sparse update" % p["board"])
+        if room not in done:
+            done[room] = budget.sparse_plan(args.bundle, args.sparse, room, args.budget_macs,
+                                            args.method, args.seed)
+            out.append(budget.sparse_table(done[room]))
+        p["sparse"] = sp = done[room]
+        out.append("%s: %s RAM to spare after this selection" % (
+            p["board"], budget.kb(p["ram"]["headroom"] - sp["adds"])))
+    return out
 
 
 # -- board work
@@ -324,6 +347,16 @@ def _parser():
              "profile, and what does not fit by how much.")
     b.add_argument("bundle", help="a bundle from `ulearn export`")
     b.add_argument("--board", action="append", help="profile name (repeatable; default all)")
+    b.add_argument("--sparse", metavar="SUPPORT",
+                   help="also plan a sparse update (TinyTrain) from this support set, a stream "
+                   "file from `ulearn stream`: the channels of the frozen layers the board "
+                   "would train")
+    b.add_argument("--budget-bytes", type=int,
+                   help="memory budget of the sparse update (default: each board's RAM to spare)")
+    b.add_argument("--budget-macs", type=int, help="backward MACs per step (default: no limit)")
+    b.add_argument("--method", choices=["fisher", "l2", "random"], default="fisher",
+                   help="how channels are scored (default fisher)")
+    b.add_argument("--seed", type=int, default=0, help="for --method random")
 
     dp = verb("deploy", do_deploy, "copy the device package and a bundle to a board",
               "Copy the device package (.mpy compiled for the board's bytecode version when "
