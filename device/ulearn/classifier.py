@@ -153,7 +153,8 @@ class Classifier(Learner):
         then trains them with the head. X: samples, iterated twice (a list,
         or a Stream's column(0) read from flash); y: their labels. method:
         "fisher" (TinyTrain), or the baselines "l2" (largest weights) and
-        "random". New labels in y get head rows. Returns {"picks": channels
+        "random". New labels in y get head rows, initialised from their
+        samples (as prototypes). Returns {"picks": channels
         per frozen layer, "cost": sparse.cost()}. Bad input raises and
         changes nothing."""
         from . import sparse
@@ -183,12 +184,37 @@ class Classifier(Learner):
         if self.sparse is not None:
             self.sparse.merge()  # the previous selection's training is kept
             self.sparse = None
-        for label in new:
-            self.add_class(label)
+        self._imprint(X, y, new)
         scores = sparse.channel_scores(self, X, y, method, seed)
         picks, cost = sparse.select(dims, top, scores, budget_bytes, budget_macs)
         self.sparse = sparse.Rows(self.extractor, picks, self.optimizer)
         return {"picks": picks, "cost": cost}
+
+    def _imprint(self, X, y, new):
+        # head rows for the new labels from their support samples, as a
+        # prototypical network's: w = 2 m, b = -|m|^2 for the mean m of the
+        # head's inputs, so the logit is -|h - m|^2 up to a term shared by
+        # all classes. (Zero rows would send no gradient to the frozen
+        # layers, and the Fisher scores would all be zero.)
+        if not new:
+            return
+        n = self.head.n_in
+        sums = [[0.0] * n for _ in new]
+        counts = [0] * len(new)
+        for x, label in zip(X, y):
+            if label in new:
+                j = new.index(label)
+                h = self._features(x, False)
+                h = K.tolist(self.hidden.forward(h) if self.hidden else h)
+                s = sums[j]
+                for d in range(n):
+                    s[d] += h[d]
+                counts[j] += 1
+        for j, label in enumerate(new):
+            m = [v / counts[j] for v in sums[j]]
+            i = self.add_class(label)
+            K.set_row(self.head.W, i, n, [2.0 * v for v in m])
+            self.head.b[i] = -sum(v * v for v in m)
 
     def _sparse_dims(self):
         # (n_in, n_out) of the frozen layers, and of the trainable ones above

@@ -325,7 +325,7 @@ def sparse_plan(bundle, support, budget_bytes, budget_macs=None, method="fisher"
     dims, top = clf._sparse_dims()
     head = sparse.cost(dims, [0] * len(dims), top)
     full = sparse.cost(dims, [m for _, m in dims], top)
-    adds = sum(sel["cost"][k] - head[k] for k in ("weights", "gradients", "gradient_vectors"))
+    adds = sparse.allocated(dims, [len(p) for p in sel["picks"]], top)
     return {"picks": sel["picks"], "cost": sel["cost"], "head_only": head, "full": full,
             "adds": adds, "budget_bytes": budget_bytes, "budget_macs": budget_macs,
             "method": method,

@@ -36,7 +36,8 @@ DOMAIN_NAMES = {
 MODEL_OF = {"watch": "watch", "fashion_new": "fashion", "fashion_shift": "fashion"}
 
 SPARSE = ("fisher", "l2", "random")
-# "cold": Fisher selection without the head-only warm-up (new classes only)
+# "cold": Fisher selection from the prototype head rows, without the head-only
+# warm-up (new classes only)
 METHODS = ("none", "head", "full") + SPARSE + ("cold",)
 METHOD_NAMES = {
     "none": "no adaptation (the bundle as shipped)",

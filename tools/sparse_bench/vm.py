@@ -23,6 +23,7 @@ X, y = S['X'], S['y']
 if S['warm']:
     for x, t in zip(X, y):
         clf.learn_one(x, t)
+sel = o = t = i = x = None  # the names exist before the heap is measured
 """
 
 
@@ -81,6 +82,7 @@ def stage(best, quick, seed=0):
             learn_ms += int(vm.exec("o = json.load(open('/order.json'))\nt = time.ticks_ms()\n"
                                     "for i in o:\n    clf.learn_one(X[i], y[i])\n"
                                     "print(time.ticks_diff(time.ticks_ms(), t))\n").split()[-1])
+        vm.exec("sel = o = None")
         after = vm.mem_alloc()
         pred, proba = [], []
         for a in range(0, len(Q), 50):
@@ -93,7 +95,7 @@ def stage(best, quick, seed=0):
     out["acc_vm"] = float(np.mean(np.array(pred) == yq))
     out["vm_ms_per_learn"] = learn_ms / max(1, out["n_learn"])
     out["max_prob_diff"] = max(abs(p[str(k)] - v) for p, q in zip(proba, py["proba"]) for k, v in q.items())
-    head = d["head"]
     out["heap"] = after - before
-    out["heap_planned"] = sum(out["cost"][k] - head[k] for k in ("weights", "gradients", "gradient_vectors"))
+    out["heap_planned"] = devicepkg.use("numpy").sparse.allocated(
+        d["dims"], [len(p) for p in out["picks"]], d["top"])
     return out
