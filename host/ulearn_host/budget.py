@@ -310,7 +310,7 @@ def sparse_plan(bundle, support, budget_bytes, budget_macs=None, method="fisher"
     ([n_in, n_out, act] per frozen layer), ``cost``, ``head_only``, ``full``
     (each ``ulearn.sparse.cost()``: bytes by part, and backward MACs),
     ``adds`` (bytes the selection allocates beside the learner: its rows'
-    weights, gradients and work vectors), ``budget_bytes``, ``budget_macs``,
+    weights, gradients, work vectors and object headers), ``budget_bytes``, ``budget_macs``,
     ``method``. Raises ValueError for what select_updates refuses.
     """
     import ulearn
@@ -346,7 +346,7 @@ def sparse_table(sp):
         c = sp[key]
         out.append("  %-26s %10d %12d" % (label, c["bytes"], c["macs"]))
     out.append("  the selection allocates %d bytes beside the learner (rows, gradients, "
-               "work vectors)" % sp["adds"])
+               "work vectors, object headers)" % sp["adds"])
     return "\n".join(out)
 
 
