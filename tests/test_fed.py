@@ -130,3 +130,21 @@ def test_bad_federations_are_refused():
     X, y = device(1, 0.0)
     with pytest.raises(ValueError, match="10 support samples, the curve needs 50"):
         adapt_curve(make, params.get(make()), X[:10], y[:10], X[10:], y[10:], lr=0.05)
+
+
+def test_a_lost_client_is_skipped_and_the_round_completes():
+    from ulearn_host.fed import ClientLost, Reptile, TinyReptile, run
+
+    class Dropped:
+        name = "gone"
+
+        def fit(self, *a):
+            raise ClientLost("gone: connection lost")
+    cs = clients(2) + [Dropped()]
+    theta, hist = run(Reptile(per_round=3, steps=5), make, cs, 2)
+    assert all(h["skipped"] == {"gone": "gone: connection lost"} and len(h["cost"]) == 2
+               for h in hist)
+    from ulearn_host.fed import params
+    start = params.get(make())
+    alone, hist = run(TinyReptile(steps=5), make, [Dropped()], 2)
+    assert all(np.array_equal(a, b) for a, b in zip(alone, start))  # nobody trained: unchanged

@@ -11,6 +11,9 @@ from .stream import Stream
 BUNDLE = "/ulearn-data/bundle.npz"  # what `ulearn deploy` installs
 STATE = "/ulearn-data/state.npz"  # what the board has learned since
 LOG = "/ulearn-data/log.txt"
+THETA = "/ulearn-data/theta.npz"  # a federation's weights, sent by `ulearn fed`
+PHI = "/ulearn-data/phi.npz"  # the weights after this board's local training
+CURSOR = "/ulearn-data/cursor.txt"  # where the board's stream continues
 LOG_MAX = 16384  # bytes; then the log moves to LOG.1
 
 
@@ -79,6 +82,40 @@ def adapt(support, budget_bytes, budget_macs=None, epochs=5, method="fisher", se
             % (e + 1, hits / len(s), state))
     report("adapt", {"n": len(s), "epochs": epochs, "start": src, "picks": sel["picks"],
                      "cost": c, "classes": clf.labels})
+
+
+def inner(stream, steps=0, epochs=0, lr=None, theta=THETA, phi=PHI, cursor=CURSOR, log=LOG):
+    # one round of a federation on this board: from the weights in `theta`,
+    # either `steps` single-sample steps on the next rows of the stream (each
+    # used once, continuing where the last round stopped, wrapping around:
+    # TinyReptile, Reptile) or `epochs` passes over all of it (FedAvg); the
+    # weights go to `phi` for the host to collect
+    if (steps > 0) == (epochs > 0):
+        raise ValueError("inner needs steps > 0 or epochs > 0, not both")
+    clf = load(theta)
+    if lr is not None:
+        clf.optimizer.lr = lr
+    s = Stream(stream)
+    try:
+        with open(cursor) as f:
+            start = int(f.read()) % len(s)
+    except (OSError, ValueError):
+        start = 0
+    n = 0
+    if steps:
+        for k in range(steps):
+            x, y = s.row((start + k) % len(s))
+            clf.learn_one(x, y)
+        n = steps
+        with open(cursor, "w") as f:
+            f.write(str((start + steps) % len(s)))
+    for _ in range(epochs):
+        for x, y in s:
+            clf.learn_one(x, y)
+            n += 1
+    save(clf, phi)
+    say(log, "inner: %d steps from row %d of %s, saved %s" % (n, start, stream, phi))
+    report("inner", {"n": n, "start": start, "rows": len(s)})
 
 
 def report(entry, fields):

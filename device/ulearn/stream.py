@@ -59,18 +59,28 @@ class Stream:
 
     def __iter__(self):
         # (x, label) per row; x is a tuple of floats, label an int or a name
-        fmt, size, names = "<%df" % self.d, 4 * self.d, self.names
         with open(self.path, "rb") as f:
             for i in range(self.n):
-                f.seek(self._x + i * size)
-                x = struct.unpack(fmt, f.read(size))
-                f.seek(self._y + 4 * i)
-                y = struct.unpack("<i", f.read(4))[0]
-                if names is not None:
-                    if not 0 <= y < len(names):
-                        raise ValueError("%s: label %d of row %d has no name" % (self.path, y, i))
-                    y = names[y]
-                yield x, y
+                yield self._row(f, i)
+
+    def row(self, i):
+        # row i alone, as __iter__ gives it
+        if not 0 <= i < self.n:
+            raise IndexError("%s has rows 0 to %d, not %r" % (self.path, self.n - 1, i))
+        with open(self.path, "rb") as f:
+            return self._row(f, i)
+
+    def _row(self, f, i):
+        size = 4 * self.d
+        f.seek(self._x + i * size)
+        x = struct.unpack("<%df" % self.d, f.read(size))
+        f.seek(self._y + 4 * i)
+        y = struct.unpack("<i", f.read(4))[0]
+        if self.names is not None:
+            if not 0 <= y < len(self.names):
+                raise ValueError("%s: label %d of row %d has no name" % (self.path, y, i))
+            y = self.names[y]
+        return x, y
 
     def column(self, j):
         # the samples (j = 0) or labels (1) alone, read again on each iteration

@@ -240,6 +240,38 @@ def do_pull(args):
         if f["action"] == "pulled" else "%s: not on the board" % f["path"] for f in r))
 
 
+def do_fed(args):
+    from tqdm import tqdm
+
+    from .fed import boards
+    try:
+        strat = boards.strategy(args.strategy, args.steps, args.epochs, args.lr, args.beta,
+                                args.per_round)
+    except ValueError as e:
+        raise CommandError(str(e))
+    bar = tqdm(total=args.rounds, desc="rounds", unit=" rounds", leave=False,
+               disable=args.json or not sys.stderr.isatty())
+
+    def line(rnd, theta, entry):
+        bar.update()
+        for name, why in entry["skipped"].items():
+            bar.write("ulearn: warning: round %d: skipped %s (%s)" % (rnd, name, why),
+                      file=sys.stderr)
+        if not args.json:
+            bar.write("round %d: %s trained, theta saved to %s" % (
+                rnd, ", ".join(n for n in entry["clients"] if n not in entry["skipped"]) or
+                "no board", args.output))
+    try:
+        history = boards.federate(args.bundle, args.device, args.output, args.rounds, strat,
+                                  args.stream, args.seed, on_round=line)
+    except ValueError as e:
+        raise CommandError(str(e))
+    finally:
+        bar.close()
+    r = {"output": args.output, "rounds": history}
+    _emit(args, r, "%d rounds run; the initialisation is in %s" % (len(history), args.output))
+
+
 # -- parser
 
 def _parser():
@@ -357,6 +389,33 @@ def _parser():
     b.add_argument("--method", choices=["fisher", "l2", "random"], default="fisher",
                    help="how channels are scored (default fisher)")
     b.add_argument("--seed", type=int, default=0, help="for --method random")
+
+    fd = verb("fed", do_fed, "federated meta-learning rounds over boards (TinyReptile)",
+              "Learn an initialisation across boards: each round the host sends the weights "
+              "(the bundle's trainable layers) to a board, the board trains on its own stream "
+              "(ulearn.app.inner) and sends its weights back, and the host applies the "
+              "strategy's update. The output is saved after every round and a stopped run "
+              "resumes from it; a board that drops is skipped with a warning. Deploy the "
+              "bundle and a stream to every board first.")
+    fd.add_argument("bundle", help="a bundle from `ulearn export` (its trainable layers are learned)")
+    fd.add_argument("-d", "--device", action="append", required=True,
+                    help="a board, as mpremote names it or a socket:// URL (repeat for each)")
+    fd.add_argument("-o", "--output", default="theta.npz",
+                    help="the learned initialisation, a bundle (default theta.npz)")
+    fd.add_argument("--strategy", choices=["tinyreptile", "reptile", "fedavg"],
+                    default="tinyreptile")
+    fd.add_argument("--rounds", type=int, default=20)
+    fd.add_argument("--steps", type=int, default=20,
+                    help="single-sample steps per board and round (tinyreptile, reptile)")
+    fd.add_argument("--epochs", type=int, default=1, help="passes over the stream (fedavg)")
+    fd.add_argument("--lr", type=float, default=0.05, help="the boards' learning rate")
+    fd.add_argument("--beta", type=float, default=1.0,
+                    help="outer step, annealed linearly over the rounds (tinyreptile, reptile)")
+    fd.add_argument("--per-round", type=int, default=2,
+                    help="boards per round (reptile, fedavg; tinyreptile asks one)")
+    fd.add_argument("--stream", default="/ulearn-data/learn.npz",
+                    help="the stream file on each board (default /ulearn-data/learn.npz)")
+    fd.add_argument("--seed", type=int, default=0)
 
     dp = verb("deploy", do_deploy, "copy the device package and a bundle to a board",
               "Copy the device package (.mpy compiled for the board's bytecode version when "

@@ -6,9 +6,9 @@ Classifier a factory ``make()`` builds: the strategy (:mod:`.strategy`)
 picks clients and aggregates, a client (:mod:`.client`) trains locally, and
 :mod:`.server` runs the rounds, the baselines and the adaptation curves.
 """
-from .client import SimClient
+from .client import ClientLost, SimClient
 from .server import SHOTS, adapt_curve, pooled, run
 from .strategy import FedAvg, Reptile, TinyReptile
 
-__all__ = ["SHOTS", "FedAvg", "Reptile", "SimClient", "TinyReptile", "adapt_curve", "pooled",
+__all__ = ["SHOTS", "ClientLost", "FedAvg", "Reptile", "SimClient", "TinyReptile", "adapt_curve", "pooled",
            "run"]

@@ -22,6 +22,11 @@ from ulearn.flops import learner_flops
 from . import params
 
 
+class ClientLost(Exception):
+    """A client that could not finish its round (a board that dropped): the
+    round goes on without it."""
+
+
 class SimClient:
     def __init__(self, name, X, y):
         X = np.asarray(X, dtype=np.float32)

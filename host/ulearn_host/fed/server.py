@@ -8,6 +8,7 @@ device adapts from an initialisation.
 import numpy as np
 
 from . import params
+from .client import ClientLost
 
 SHOTS = (1, 5, 10, 20, 50)
 
@@ -15,9 +16,11 @@ SHOTS = (1, 5, 10, 20, 50)
 def run(strategy, make, clients, rounds, seed=0, theta=None, start=0, on_round=None):
     """`rounds` rounds of `strategy` over `clients` (SimClient, or anything
     with the same fit()), from theta (default: make()'s initialisation),
-    starting at round `start` (to resume). on_round(rnd, theta, results) is
-    called after each round. Returns (theta, history): history holds one
-    dict per round (clients asked, their costs)."""
+    starting at round `start` (to resume). on_round(rnd, theta, entry) is
+    called after each round with its history entry. A client that raises ClientLost is skipped
+    (history names it, with the reason); a round that all its clients
+    skipped leaves theta as it was. Returns (theta, history): history holds
+    one dict per round (clients asked, their costs, those skipped)."""
     if not clients:
         raise ValueError("a federation needs clients")
     if strategy.per_round > len(clients):
@@ -28,12 +31,18 @@ def run(strategy, make, clients, rounds, seed=0, theta=None, start=0, on_round=N
     for rnd in range(start, rounds):
         rng = np.random.default_rng([seed, rnd])
         chosen = rng.choice(len(clients), strategy.per_round, replace=False)
-        results = [clients[i].fit(theta, make, strategy.fit_config, rng) for i in chosen]
-        theta = strategy.aggregate(theta, [(phi, n) for phi, n, _ in results], rnd, rounds)
+        results, skipped = [], {}
+        for i in chosen:
+            try:
+                results.append(clients[i].fit(theta, make, strategy.fit_config, rng))
+            except ClientLost as e:
+                skipped[clients[i].name] = str(e)
+        if results:
+            theta = strategy.aggregate(theta, [(phi, n) for phi, n, _ in results], rnd, rounds)
         history.append({"round": rnd, "clients": [clients[i].name for i in chosen],
-                        "cost": [c for _, _, c in results]})
+                        "cost": [c for _, _, c in results], "skipped": skipped})
         if on_round is not None:
-            on_round(rnd, theta, results)
+            on_round(rnd, theta, history[-1])
     return theta, history
 
 
