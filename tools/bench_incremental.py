@@ -44,11 +44,11 @@ for p in (str(ROOT / "tests"), str(ROOT)):  # devicepkg; tools.mpvm, tools.incre
         sys.path.insert(0, p)
 
 import devicepkg  # noqa: E402
-from tools.benchkit import command_line, note  # noqa: E402
+from tools.benchkit import command_line, note, plot_links, write_page  # noqa: E402
 from tools.incremental.data import load_data  # noqa: E402
 from tools.incremental.intro import head, setup_text  # noqa: E402
 from tools.incremental.plots import plots  # noqa: E402
-from tools.incremental.report import (adapt_text, front_end_text, plot_links, report_flops,  # noqa: E402
+from tools.incremental.report import (adapt_text, front_end_text, report_flops,  # noqa: E402
                                       report_results, report_sweep, tune_text, vm_text)
 from tools.incremental.settings import QUICK, STREAM_ORDER  # noqa: E402
 from tools.incremental.stages import stage_adapt_tune, stage_final, stage_front_end, stage_tune  # noqa: E402
@@ -134,12 +134,7 @@ def main(argv=None):
     md[1] = md[1].replace("{elapsed}", "%.0f s" % elapsed)
     md[3] = md[3].rstrip("\n") + " Run time per stage: %s; total %.0f s.\n" % (
         ", ".join("%s %.0f s" % kv for kv in stage_t.items()), elapsed)
-    text = "\n".join(md)
-    print(text)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text)
-        note("wrote " + args.out)
+    write_page(md, args.out)
     note("done in %.0f s" % elapsed)
 
 

@@ -43,7 +43,7 @@ import devicepkg  # noqa: E402
 
 devicepkg.use("numpy")  # before ulearn_host binds `ulearn`: one package instance
 
-from tools.benchkit import command_line, machine, note  # noqa: E402
+from tools.benchkit import command_line, machine, note, plot_links, write_page  # noqa: E402
 from tools.sparse_bench import domains, pretrain, report, settings as S, stages, vm  # noqa: E402
 
 
@@ -129,10 +129,7 @@ def run(args, lap, work):
         md += report.vm_text(vm_out)
     if args.plot:
         from tools.sparse_bench.plots import plots
-        rel = Path(args.out).parent if args.out else Path(".")
-        md.append("## Plots\n")
-        md += ["![%s](%s)\n" % (p.stem, os.path.relpath(p, rel))
-               for p in plots(args.plot, doms, res, quick, args.seeds)]
+        md += plot_links(plots(args.plot, doms, res, quick, args.seeds), args.out)
     return md
 
 
@@ -150,13 +147,7 @@ def main(argv=None):
     md[1] = md[1].replace("{elapsed}", "%.0f s" % elapsed)
     md[3] = md[3].replace("{stages}", " Run time per stage: %s; total %.0f s." % (
         ", ".join("%s %.0f s" % kv for kv in lap.secs.items()), elapsed))
-    text = "\n".join(md)
-    print(text)
-    if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text)
-        note("wrote %s" % out)
+    write_page(md, args.out)
     note("done in %.0f s" % elapsed)
 
 

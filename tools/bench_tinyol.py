@@ -38,7 +38,7 @@ for p in (str(ROOT / "tests"), str(ROOT)):  # devicepkg; tools.mpvm
         sys.path.insert(0, p)
 
 import devicepkg  # noqa: E402
-from tools.benchkit import command_line, machine, note  # noqa: E402
+from tools.benchkit import command_line, machine, note, plot_links, write_page  # noqa: E402
 from tools.tinyol import (anomaly, anomaly_report, cost, cost_report, data, plots,  # noqa: E402
                           prequential, prequential_report, summary)
 
@@ -85,19 +85,10 @@ def main(argv=None):
     costs = cost.run(args.quick)
     cost_report.write(md, costs)
     if args.plot:
-        written = plots.write(args.plot, pre, ano, seeds)
-        rel = Path(args.out).parent if args.out else Path(".")
-        md.append("## Plots\n")
-        for p in written:
-            md.append("![%s](%s)\n" % (p.stem, os.path.relpath(p, rel)))
+        md += plot_links(plots.write(args.plot, pre, ano, seeds), args.out)
     md[4] = "**Summary.** " + summary.text(pre, ano, costs) + "\n"
     md[1] = md[1].replace("{elapsed}", "%.0f s" % (time.time() - t_start))
-    text = "\n".join(md)
-    print(text)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text)
-        note("wrote " + args.out)
+    write_page(md, args.out)
 
 
 if __name__ == "__main__":

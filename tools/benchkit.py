@@ -1,12 +1,13 @@
 """What every benchmark script shares: mean ± std, Markdown tables, a process
-pool with a progress bar, the command and machine a page was made on, and
-small PNGs."""
+pool with a progress bar, the command and machine a page was made on, small
+PNGs, and writing the page with its plot links."""
 import multiprocessing
 import os
 import platform
 import shlex
 import statistics
 import sys
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -91,3 +92,19 @@ def save_small(fig, path, dpi, written=None):
     img.save(path, optimize=True)
     if written is not None:
         written.append(path)
+
+
+def plot_links(written, out):
+    """A "Plots" section linking each PNG in `written`, relative to the page `out`."""
+    rel = Path(out).parent if out else Path(".")
+    return ["## Plots\n"] + ["![%s](%s)\n" % (p.stem, os.path.relpath(p, rel)) for p in written]
+
+
+def write_page(md, out):
+    """Print the page (a list of Markdown blocks) and write it to `out` when given."""
+    text = "\n".join(md)
+    print(text)
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text)
+        note("wrote %s" % out)

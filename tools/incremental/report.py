@@ -1,9 +1,6 @@
 """The page's tables and their explanations, section by section: the
 choices made on validation, the test results, fixed vs adaptive model, the
-replay-budget sweep, the MicroPython run, the plots."""
-import os
-from pathlib import Path
-
+replay-budget sweep, the MicroPython run."""
 import numpy as np
 
 import devicepkg
@@ -285,7 +282,3 @@ def vm_text(vm):
                  else "**The final accuracies differ.**"))
     return md
 
-
-def plot_links(written, out):
-    rel = Path(out).parent if out else Path(".")
-    return ["## Plots\n"] + ["![%s](%s)\n" % (pth.stem, os.path.relpath(pth, rel)) for pth in written]
