@@ -85,6 +85,13 @@ class NodeProcess:
     def __exit__(self, *exc):
         self.close()
 
+    def _died(self):
+        """Close after the process ended unexpectedly; return its last stderr."""
+        self._stderr.seek(0)
+        log = self._stderr.read().decode("utf-8", "replace")[-4000:]
+        self.close()
+        return log
+
 
 class MicroPythonVM(NodeProcess):
     """A MicroPython interpreter in a Node.js subprocess; use as a context manager.
@@ -140,9 +147,7 @@ class MicroPythonVM(NodeProcess):
                 timer.cancel()
         if line:
             return json.loads(line)
-        self._stderr.seek(0)
-        log = self._stderr.read().decode("utf-8", "replace")[-4000:]
-        self.close()
+        log = self._died()
         if self._timed_out:
             raise MicroPythonTimeout(f"MicroPython request timed out after {self.timeout} s; VM killed")
         raise MicroPythonError(f"MicroPython runner exited unexpectedly:\n{log}")

@@ -90,10 +90,7 @@ class VirtualBoard(NodeProcess):
             timer.cancel()
         if line:
             return json.loads(line)
-        self._stderr.seek(0)
-        log = self._stderr.read().decode("utf-8", "replace")[-4000:]
-        self.close()
-        raise RuntimeError(f"the virtual board exited unexpectedly:\n{log}")
+        raise RuntimeError(f"the virtual board exited unexpectedly:\n{self._died()}")
 
     def _request(self, op, **args):
         with self._lock:
