@@ -24,23 +24,21 @@ def matT_vec(W, G, rows, out):
 
 
 def rank1(W, U, G, X, rows, lr, mu):
-    step = (lr / len(X)) * (G.T @ X)
-    if U is None:
-        W[:rows] -= step
-    else:
-        U[:rows] *= mu
-        U[:rows] += step
-        W[:rows] -= U[:rows]
+    _descend(W, U, (lr / len(X)) * (G.T @ X), rows, mu)
 
 
 def axpy(b, u, G, rows, lr, mu):
-    step = lr * G.mean(axis=0)
-    if u is None:
-        b[:rows] -= step
+    _descend(b, u, lr * G.mean(axis=0), rows, mu)
+
+
+def _descend(P, V, step, rows, mu):
+    # P[:rows] -= step, through the lr-scaled velocity V when there is one
+    if V is None:
+        P[:rows] -= step
     else:
-        u[:rows] *= mu
-        u[:rows] += step
-        b[:rows] -= u[:rows]
+        V[:rows] *= mu
+        V[:rows] += step
+        P[:rows] -= V[:rows]
 
 
 def softmax(Z, rows, out):
