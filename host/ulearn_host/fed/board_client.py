@@ -11,12 +11,10 @@ import tempfile
 
 import ulearn
 from ulearn.app import PHI, THETA
-from ulearn.flops import learner_flops
-
 from ..board import Board, BoardError
 from ..run import entry_code, run
 from . import params
-from .client import ClientLost
+from .client import ClientLost, cost
 
 
 class BoardClient:
@@ -47,7 +45,5 @@ class BoardClient:
                 f.write(data)
             phi = ulearn.load(path)
         n = reports[-1]["n"]
-        model = sum(int(a.nbytes) for d in params.layers(phi) for a in d.arrays())
-        cost = {"steps": n, "macs": n * learner_flops(phi)["macs"]["train_step"],
-                "peak_bytes": model + 4 * (phi.n_features + 1)}  # one row of its stream
-        return params.get(phi), n, cost
+        # the board streams its rows from flash: it holds one at a time
+        return params.get(phi), n, cost(phi, n, 4 * (phi.n_features + 1))

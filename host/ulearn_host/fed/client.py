@@ -50,7 +50,13 @@ class SimClient:
             held = self.X.nbytes + 4 * n  # the stored dataset
         for i in order:
             clf.learn_one(self.X[i], self.y[i])
-        model = sum(int(a.nbytes) for d in params.layers(clf) for a in d.arrays())
-        cost = {"steps": len(order), "macs": len(order) * learner_flops(clf)["macs"]["train_step"],
-                "peak_bytes": model + held}
-        return params.get(clf), len(order), cost
+        return params.get(clf), len(order), cost(clf, len(order), held)
+
+
+def cost(clf, steps, held):
+    """A client's cost of `steps` learn_one on clf while holding `held`
+    bytes of samples: the steps, their MACs, and the peak bytes (trainable
+    weights and momentum, plus the samples)."""
+    model = sum(int(a.nbytes) for d in params.layers(clf) for a in d.arrays())
+    return {"steps": steps, "macs": steps * learner_flops(clf)["macs"]["train_step"],
+            "peak_bytes": model + held}
