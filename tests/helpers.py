@@ -8,6 +8,15 @@ def snapshot(ul, learner):
     return (learner.config(), learner.state(), [K.tolist(a) for a in learner.arrays()])
 
 
+def reloaded(ul, learner, tmp_path):
+    """The learner saved and loaded back, checked to hold everything it held."""
+    path = str(tmp_path / "reloaded.npz")
+    ul.save(learner, path)
+    back = ul.load(path)
+    assert snapshot(ul, back) == snapshot(ul, learner)
+    return back
+
+
 def blobs(n, n_features=4, n_classes=3, spread=0.5, seed=0):
     """A reproducible stream of Gaussian blobs: [(x, y), ...]."""
     rnd = random.Random(seed)

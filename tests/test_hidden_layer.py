@@ -3,7 +3,7 @@ import math
 import random
 
 import devicepkg
-from helpers import blobs, close, snapshot
+from helpers import blobs, close, reloaded
 
 
 def xor_stream(n, seed=0):
@@ -75,9 +75,6 @@ def test_checkpoint_round_trip_with_a_hidden_layer(ul, tmp_path):
     clf = ul.Classifier(4, 3, hidden=6, optimizer=ul.SGD(0.05, momentum=0.5))
     for x, y in blobs(100):
         clf.learn_one(x, y)
-    path = str(tmp_path / "h.npz")
-    ul.save(clf, path)
-    back = ul.load(path)
-    assert snapshot(ul, back) == snapshot(ul, clf)
+    back = reloaded(ul, clf, tmp_path)
     x = [0.5, 1.0, 1.5, 2.0]
     assert back.predict_proba_one(x) == clf.predict_proba_one(x)

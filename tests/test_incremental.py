@@ -1,6 +1,6 @@
 """Class-incremental learning on the board: replay memory and a growing hidden layer."""
 import devicepkg
-from helpers import blobs, close, snapshot
+from helpers import blobs, close, reloaded, snapshot
 
 
 def task_stream(classes, n, seed):
@@ -64,10 +64,7 @@ def test_checkpoint_continues_identically(ul, tmp_path):
                         optimizer=ul.SGD(0.05, momentum=0.5))
     for x, y in blobs(200):
         clf.learn_one(x, y)
-    path = str(tmp_path / "r.npz")
-    ul.save(clf, path)
-    back = ul.load(path)
-    assert snapshot(ul, back) == snapshot(ul, clf)
+    back = reloaded(ul, clf, tmp_path)
     for x, y in blobs(60, seed=3):
         clf.learn_one(x, y)
         back.learn_one(x, y)
