@@ -48,7 +48,8 @@ class Federation:
 
     def __init__(self, tmp_path):
         self.tmp, self.procs = tmp_path, []
-        self.env = dict(os.environ, FLWR_HOME=str(tmp_path / "flwr-home"))
+        self.env = dict(os.environ, FLWR_HOME=str(tmp_path / "flwr-home"),
+                        FLWR_TELEMETRY_ENABLED="0", RAY_USAGE_STATS_ENABLED="0")
         self.port = _free_port()
 
     def start(self, name, *args):
@@ -191,3 +192,22 @@ def test_deployment_server_and_two_clients_as_processes(federation, bundle_and_s
     assert (vboard.flash / "ulearn-data" / "cursor.txt").read_text().strip() == "20"
     start = params.get(ulearn.load(bundle))
     assert any(not np.allclose(g, s) for g, s in zip(params.get(ulearn.load(out)), start))
+
+
+def test_a_node_is_a_simulated_device_or_a_board(bundle_and_stream):
+    _flwr()
+    from ulearn_host.fed.board_client import BoardClient
+    from ulearn_host.fed.client import SimClient
+    from ulearn_host.fed.flower import node_client
+    _, stream = bundle_and_stream
+    parts = [node_client({"partition-id": p, "num-partitions": 3}, {"stream": stream}) for p in range(3)]
+    assert all(isinstance(c, SimClient) for c in parts)
+    whole = node_client({"stream": stream}, {})
+    assert sum(len(c.y) for c in parts) == len(whole.y) == 1000
+    assert np.array_equal(np.concatenate([c.X for c in parts]), whole.X)
+    board = node_client({"device": "socket://127.0.0.1:1"}, {"stream": stream})
+    assert isinstance(board, BoardClient) and board.stream == "/ulearn-data/learn.npz"
+    with pytest.raises(ValueError, match="this node has no data"):
+        node_client({}, {"stream": ""})
+    with pytest.raises(ValueError, match="partition 3 of 3"):
+        node_client({"partition-id": 3, "num-partitions": 3}, {"stream": stream})
