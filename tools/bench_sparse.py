@@ -43,7 +43,7 @@ import devicepkg  # noqa: E402
 
 devicepkg.use("numpy")  # before ulearn_host binds `ulearn`: one package instance
 
-from tools.benchkit import command_line, machine, note, plot_links, write_page  # noqa: E402
+from tools.benchkit import Laps, command_line, machine, note, plot_links, write_page  # noqa: E402
 from tools.sparse_bench import domains, pretrain, report, settings as S, stages, vm  # noqa: E402
 
 
@@ -77,18 +77,6 @@ def arguments(argv):
         ap.error("--seeds and --tune-seeds must be >= 1")
     args.seeds, args.tune_seeds = list(range(n_seeds)), [100 + i for i in range(n_tune)]
     return args
-
-
-class Laps:
-    """Seconds per stage, noted on stderr as each ends."""
-
-    def __init__(self):
-        self.t, self.secs = time.time(), {}
-
-    def __call__(self, name):
-        t = time.time()
-        self.secs[name], self.t = t - self.t, t
-        note("  %s: %.0f s" % (name, self.secs[name]))
 
 
 def run(args, lap, work):

@@ -1,5 +1,5 @@
 """What every benchmark script shares: mean ± std, Markdown tables, a process
-pool with a progress bar, the command and machine a page was made on, small
+pool with a progress bar, stage timings, the command and machine a page was made on, small
 PNGs, and writing the page with its plot links."""
 import multiprocessing
 import os
@@ -7,6 +7,7 @@ import platform
 import shlex
 import statistics
 import sys
+import time
 from pathlib import Path
 
 from tqdm import tqdm
@@ -29,6 +30,18 @@ def table(header, rows):
 
 def note(msg):
     print(msg, file=sys.stderr, flush=True)
+
+
+class Laps:
+    """Seconds per stage, noted on stderr as each ends: lap("tuning")."""
+
+    def __init__(self):
+        self.t, self.secs = time.time(), {}
+
+    def __call__(self, name):
+        t = time.time()
+        self.secs[name], self.t = t - self.t, t
+        note("  %s: %.0f s" % (name, self.secs[name]))
 
 
 def pool_map(fn, tasks, jobs, what, unit="it"):
