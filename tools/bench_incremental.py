@@ -26,34 +26,22 @@ training data; the test split is used once, for the reported runs.
 
 Progress bars go to stderr; the Markdown goes to stdout (and --out).
 """
+import benchenv  # noqa: F401  first: BLAS threads, paths, the device package on numpy
+
+import argparse
 import os
+import time
 
-for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    # one BLAS thread per worker: multi-threaded BLAS made the small matrix
-    # products of the distillation up to 50x slower, at random, on 2 cores
-    os.environ.setdefault(_v, "1")
-
-import argparse  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
-for p in (str(ROOT / "tests"), str(ROOT)):  # devicepkg; tools.mpvm, tools.incremental
-    if p not in sys.path:
-        sys.path.insert(0, p)
-
-import devicepkg  # noqa: E402
-from tools.benchkit import command_line, note, plot_links, write_page  # noqa: E402
-from tools.incremental.data import load_data  # noqa: E402
-from tools.incremental.intro import head, setup_text  # noqa: E402
-from tools.incremental.plots import plots  # noqa: E402
-from tools.incremental.report import (adapt_text, front_end_text, report_flops,  # noqa: E402
+from tools.benchkit import command_line, note, plot_links, write_page
+from tools.incremental.data import load_data
+from tools.incremental.intro import head, setup_text
+from tools.incremental.plots import plots
+from tools.incremental.report import (adapt_text, front_end_text, report_flops,
                                       report_results, report_sweep, tune_text, vm_text)
-from tools.incremental.settings import QUICK, STREAM_ORDER  # noqa: E402
-from tools.incremental.stages import stage_adapt_tune, stage_final, stage_front_end, stage_tune  # noqa: E402
-from tools.incremental.summary import summary_text  # noqa: E402
-from tools.incremental.vm import vm_stage  # noqa: E402
+from tools.incremental.settings import QUICK, STREAM_ORDER
+from tools.incremental.stages import stage_adapt_tune, stage_final, stage_front_end, stage_tune
+from tools.incremental.summary import summary_text
+from tools.incremental.vm import vm_stage
 
 
 def main(argv=None):
@@ -86,7 +74,6 @@ def main(argv=None):
     t_start = time.time()
     cmd = command_line()
     print("$ " + cmd, flush=True)
-    devicepkg.use("numpy")
     note("loading datasets")
     info = load_data(streams, args.quick)
 

@@ -1,6 +1,7 @@
-"""What every benchmark script shares: mean ± std, Markdown tables, a process
+"""What every benchmark script shares: its options, mean ± std, Markdown tables, a process
 pool with a progress bar, stage timings, the command and machine a page was made on, small
 PNGs, and writing the page with its plot links."""
+import argparse
 import multiprocessing
 import os
 import platform
@@ -28,20 +29,79 @@ def table(header, rows):
     return "\n".join(out)
 
 
+def tuned_arguments(doc, S, quick_help, extra=None, argv=None):
+    """The options of a benchmark tuned on validation and tested over seeds
+    (S: its settings module, with SEEDS, TUNE_SEEDS, QUICK["seeds"],
+    QUICK["tune_seeds"] and DOMAIN_ORDER); extra(ap) adds its own. Returns
+    the parsed args, with seeds and tune_seeds as lists of seeds and
+    domains in S.DOMAIN_ORDER."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    ap.add_argument("--seeds", type=int, default=None,
+                    help="seeds of the test runs (default %d; %d with --quick)" % (S.SEEDS, S.QUICK["seeds"]))
+    ap.add_argument("--tune-seeds", type=int, default=None,
+                    help="seeds of the validation runs (default %d; %d with --quick)"
+                    % (S.TUNE_SEEDS, S.QUICK["tune_seeds"]))
+    ap.add_argument("--quick", action="store_true", help="smoke run: " + quick_help)
+    ap.add_argument("--domains", default=",".join(S.DOMAIN_ORDER),
+                    help="comma-separated subset of: %s" % ", ".join(S.DOMAIN_ORDER))
+    ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="worker processes")
+    if extra is not None:
+        extra(ap)
+    ap.add_argument("--out", help="also write the Markdown to this file")
+    ap.add_argument("--plot", metavar="DIR", help="write PNG plots (matplotlib) to this directory")
+    args = ap.parse_args(argv)
+    doms = [d.strip() for d in args.domains.split(",") if d.strip()]
+    bad = [d for d in doms if d not in S.DOMAIN_ORDER]
+    if bad or not doms:
+        ap.error("unknown domain(s) %s; choose from %s" % (bad, ", ".join(S.DOMAIN_ORDER)))
+    args.domains = [d for d in S.DOMAIN_ORDER if d in doms]
+    n_seeds = args.seeds if args.seeds is not None else (S.QUICK["seeds"] if args.quick else S.SEEDS)
+    n_tune = args.tune_seeds if args.tune_seeds is not None else (
+        S.QUICK["tune_seeds"] if args.quick else S.TUNE_SEEDS)
+    if n_seeds < 1 or n_tune < 1:
+        ap.error("--seeds and --tune-seeds must be >= 1")
+    args.seeds, args.tune_seeds = list(range(n_seeds)), [100 + i for i in range(n_tune)]
+    return args
+
+
+def page_head(title, args, quick_note):
+    """The first blocks of a tuned benchmark's page: title, the command that
+    reproduces it, the environment and seeds ({elapsed} and {stages}: see
+    Laps.stamp)."""
+    import numpy as np
+    quick = " **Quick (smoke) run: %s; not the reference figures.**" % quick_note if args.quick else ""
+    return ["# %s\n" % title,
+            "Reproduce from the repository root (≈ {elapsed} on the machine below):\n",
+            "```\n%s\n```\n" % command_line(),
+            "Environment: CPython %s, numpy %s; %s; %d worker process(es), one BLAS thread each. Test "
+            "seeds: %s; tuning seeds: %s.%s{stages}\n"
+            % (platform.python_version(), np.__version__, machine(), args.jobs, ", ".join(map(str, args.seeds)),
+               ", ".join(map(str, args.tune_seeds)), quick)]
+
+
 def note(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
 class Laps:
-    """Seconds per stage, noted on stderr as each ends: lap("tuning")."""
+    """Seconds per stage, noted on stderr as each ends: lap("tuning");
+    stamp(md) fills a page's {elapsed} and {stages} in."""
 
     def __init__(self):
-        self.t, self.secs = time.time(), {}
+        self.start = self.t = time.time()
+        self.secs = {}
 
     def __call__(self, name):
         t = time.time()
         self.secs[name], self.t = t - self.t, t
         note("  %s: %.0f s" % (name, self.secs[name]))
+
+    def stamp(self, md):
+        total = time.time() - self.start
+        stages = " Run time per stage: %s; total %.0f s." % (
+            ", ".join("%s %.0f s" % kv for kv in self.secs.items()), total)
+        md[:] = [m.replace("{elapsed}", "%.0f s" % total).replace("{stages}", stages) for m in md]
+        note("done in %.0f s" % total)
 
 
 def pool_map(fn, tasks, jobs, what, unit="it"):
