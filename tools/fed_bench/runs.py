@@ -22,10 +22,9 @@ def strategy(method, setting):
     return TinyReptile(steps=steps, lr=lr, beta=beta)
 
 
-def costs(history):
-    """A federation's client costs: peak bytes (max over rounds and
-    clients), steps and MACs per client and round (mean), totals."""
-    cs = [c for h in history for c in h["cost"]]
+def costs(cs):
+    """Client costs (one per client and round) summed up: peak bytes (the
+    max), steps and MACs per client and round (mean), totals."""
     return dict(peak_bytes=max(c["peak_bytes"] for c in cs), round_macs=float(np.mean([c["macs"] for c in cs])),
                 round_steps=float(np.mean([c["steps"] for c in cs])), total_macs=sum(c["macs"] for c in cs),
                 total_steps=sum(c["steps"] for c in cs))
@@ -41,12 +40,10 @@ def initialise(dom, phase, method, setting, rounds, seed):
     if method == "transfer":
         lr, epochs = setting
         n = sum(len(c.y) for c in clients)
-        c = cost(make(), epochs * n, sum(c.X.nbytes for c in clients) + 4 * n)
-        return pooled(make, clients, epochs, lr, seed), dict(
-            peak_bytes=c["peak_bytes"], round_macs=c["macs"], round_steps=c["steps"], total_macs=c["macs"],
-            total_steps=c["steps"])
+        held = sum(c.X.nbytes for c in clients) + 4 * n
+        return pooled(make, clients, epochs, lr, seed), costs([cost(make(), epochs * n, held)])
     theta, history = run(strategy(method, setting), make, clients, rounds, seed=seed)
-    return theta, costs(history)
+    return theta, costs([c for h in history for c in h["cost"]])
 
 
 def work(jb):

@@ -16,9 +16,11 @@ from ..run import entry_code, run
 from . import params
 from .client import ClientLost, cost
 
+STREAM = "/ulearn-data/learn.npz"  # where a board keeps the stream it trains on
+
 
 class BoardClient:
-    def __init__(self, device, stream="/ulearn-data/learn.npz", timeout=600):
+    def __init__(self, device, stream=STREAM, timeout=600):
         self.name, self.stream, self.timeout = device, stream, timeout
 
     def __repr__(self):

@@ -14,7 +14,7 @@ import ulearn
 from ulearn.checkpoint import read_meta
 
 from . import params
-from .board_client import BoardClient
+from .board_client import STREAM, BoardClient
 from .server import run
 from .strategy import FedAvg, Reptile, TinyReptile
 
@@ -60,7 +60,7 @@ class Saved:
                     info={"fed": dict(self.run_id, round=rnd)})
 
 
-def federate(bundle, devices, out, rounds, strat, stream="/ulearn-data/learn.npz", seed=0,
+def federate(bundle, devices, out, rounds, strat, stream=STREAM, seed=0,
              on_round=None):
     """Run `rounds` rounds of `strat` over the boards `devices` (mpremote
     names or URLs), from the bundle's weights or from `out` when it holds an

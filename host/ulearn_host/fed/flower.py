@@ -34,11 +34,8 @@ import ulearn
 from ulearn.stream import Stream
 
 from . import boards, params
-from .board_client import BoardClient
+from .board_client import STREAM, BoardClient
 from .client import SimClient
-
-BOARD_STREAM = "/ulearn-data/learn.npz"
-
 
 class RuleStrategy(Strategy):
     """Flower's side of a ulearn update rule: round r (counted from `start`,
@@ -110,7 +107,7 @@ def node_client(node_config, run_config):
     (or the run config) names, cut to part `partition-id` of `num-partitions`
     when both are given (Flower's simulation sets them)."""
     if "device" in node_config:
-        stream = node_config.get("stream") or run_config.get("board-stream") or BOARD_STREAM
+        stream = node_config.get("stream") or run_config.get("board-stream") or STREAM
         return BoardClient(str(node_config["device"]), str(stream))
     path = node_config.get("stream") or run_config.get("stream")
     if not path:
