@@ -17,7 +17,8 @@ def on_numpy():
 def test_help_lists_the_verbs():
     out = subprocess.run([sys.executable, "-m", "ulearn_host.cli", "--help"],
                          capture_output=True, text=True, check=True).stdout
-    for verb in ("demo", "datasets", "train", "export", "stream", "budget", "deploy", "run", "pull"):
+    for verb in ("demo", "datasets", "train", "export", "stream", "budget", "deploy", "run", "pull", "fed",
+                 "report"):
         assert verb in out
 
 

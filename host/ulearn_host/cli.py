@@ -182,6 +182,15 @@ def _sparse_budget(args, budget, plans):
     return out
 
 
+def do_report(args):
+    from . import report
+    try:
+        r = report.write(args.docs, args.output)
+    except report.ReportError as e:
+        raise CommandError(str(e))
+    _emit(args, r, report.summary(r))
+
+
 # -- board work
 
 def _board(args, soft_reset=True):
@@ -416,6 +425,18 @@ def _parser():
     fd.add_argument("--stream", default="/ulearn-data/learn.npz",
                     help="the stream file on each board (default /ulearn-data/learn.npz)")
     fd.add_argument("--seed", type=int, default=0)
+
+    rp = verb("report", do_report, "gather every benchmark page into one report (.md or .html)",
+              "Write one page from the benchmark pages in --docs (benchmarks.md, incremental.md, "
+              "sparse.md, fed.md, device.md, written by tools/bench_*.py): where each came from, "
+              "a table of contents, their Summary and Target(s) paragraphs as headline figures, "
+              "then each page with a caption after every table naming the command that made it "
+              "and its section. A missing page is reported with the command that makes it. The "
+              "output's suffix picks the format: .md (images linked relative to it) or .html (one "
+              "self-contained file, images embedded; needs the markdown package: "
+              "pip install -e \".[report]\").")
+    rp.add_argument("--docs", default="docs", help="folder of the benchmark pages (default docs)")
+    rp.add_argument("-o", "--output", help="the report, .md or .html (default DOCS/report.md)")
 
     dp = verb("deploy", do_deploy, "copy the device package and a bundle to a board",
               "Copy the device package (.mpy compiled for the board's bytecode version when "
