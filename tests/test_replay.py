@@ -68,6 +68,18 @@ def test_quantisation_error_within_half_a_scale(ul):
             assert abs(a - b) <= s / 2 * (1 + 1e-5) + 1e-37, (x, got, s)
 
 
+def test_add_stores_the_row_it_is_given_as_an_array(ul):
+    # an array input may be used in place rather than copied (ulab, numpy):
+    # the stored row must still be that input
+    K = ul.backend.K
+    r = make(ul, capacity=4)
+    X = rows(4, seed=9)
+    for i, x in enumerate(X):
+        assert r.add(K.fill(K.vec(N), x), i % 2)
+    for x, (got, label, s) in zip(X, stored(ul, r)):
+        assert all(abs(a - b) <= s / 2 * (1 + 1e-5) for a, b in zip(x, got)), (x, got)
+
+
 def test_load_then_sample_returns_only_loaded_rows(ul):
     K = ul.backend.K
     r = make(ul, capacity=10)

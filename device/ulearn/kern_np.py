@@ -68,6 +68,8 @@ def load_vec(x, out):
         if len(x.shape) != 1:
             raise ValueError("x must be 1-D, got shape %r" % (x.shape,))
         if np.sum(np.isfinite(x)) == n:
+            if x.dtype == out.dtype:
+                return x  # the kernels only read their inputs: no copy
             out[:] = x
             return out
     for i in range(n):
@@ -123,26 +125,26 @@ def iadd(a, b):
     return a
 
 
-def rank1(W, U, g, x, rows, lr, mu):
-    # W[:rows] -= lr * g x^T, through the lr-scaled velocity U when U is given
-    step = (lr * g).reshape((rows, 1)) * x.reshape((1, len(x)))
-    if U is None:
-        _rows(W, rows)[:] -= step  # noqa: the view is updated in place
-    else:
-        u = _rows(U, rows)
-        u *= mu
-        u += step
-        _rows(W, rows)[:] -= u
+def step(W, U, b, u, g, x, rows, lr, mu, gin):
+    # one SGD step on the rank-1 gradient g x^T (kern_py.step says what):
+    # the input gradient first, from the weights before the step
+    if gin is not None:
+        gin = matT_vec(W, g, rows, gin)
+    lg = lr * g  # scaled before the outer product: no full-size temporary for it
+    _descend(_rows(W, rows), _rows(U, rows) if U is not None else None,
+             lg.reshape((rows, 1)) * x.reshape((1, len(x))), mu)
+    _descend(_rows(b, rows), _rows(u, rows) if u is not None else None, lg, mu)
+    return gin
 
 
-def axpy(b, u, g, rows, lr, mu):
-    if u is None:
-        _rows(b, rows)[:] -= lr * g
+def _descend(P, V, d, mu):
+    # P -= d, through the velocity V when there is one (in place, views too)
+    if V is None:
+        P -= d
     else:
-        v = _rows(u, rows)
-        v *= mu
-        v += lr * g
-        _rows(b, rows)[:] -= v
+        V *= mu
+        V += d
+        P -= V
 
 
 def scale(a, n, f):

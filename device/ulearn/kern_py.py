@@ -58,38 +58,55 @@ def set_row(a, i, cols, values):
         k += 1
 
 
+_INF = float("inf")
+_NINF = -_INF
+
+
 def load_vec(x, out):
-    # copy user input into out, refusing what is not a finite number
+    # copy user input into out, refusing what is not a finite number: the
+    # fast loop stops at the first doubtful value, the checked one says why
     n = len(out)
     check_len(x, n)
-    for i in range(n):
-        out[i] = number(x[i], i)
+    lo, hi = _NINF, _INF
+    i = 0
+    try:
+        for v in x:
+            if not lo < v < hi:
+                break
+            out[i] = v
+            i += 1
+    except TypeError:
+        pass
+    if i < n:
+        for i in range(n):
+            out[i] = number(x[i], i)
     return out
 
 
+# The loops iterate over the input vector with a running index into the flat
+# matrix: in MicroPython that is about 1.5x faster than indexing both.
+
 def affine(W, b, x, rows, out):
     # out[:rows] = W[:rows] . x + b[:rows]
-    n = len(x)
     k = 0
     for i in range(rows):
         s = b[i]
-        for j in range(n):
-            s += W[k + j] * x[j]
+        for xj in x:
+            s += W[k] * xj
+            k += 1
         out[i] = s
-        k += n
     return out
 
 
 def affine_q(Wq, scale, b, x, out):
     # int8 weights with one scale per row: out = (Wq . x) * scale + b
-    n = len(x)
     k = 0
     for i in range(len(out)):
         s = 0.0
-        for j in range(n):
-            s += Wq[k + j] * x[j]
+        for xj in x:
+            s += Wq[k] * xj
+            k += 1
         out[i] = s * scale[i] + b[i]
-        k += n
     return out
 
 
@@ -125,8 +142,8 @@ def matT_vec(W, g, rows, out):
     for i in range(rows):
         gi = g[i]
         for j in range(n):
-            out[j] += W[k + j] * gi
-        k += n
+            out[j] += W[k] * gi
+            k += 1
     return out
 
 
@@ -139,8 +156,8 @@ def matT_vec_q(Wq, scale, g, out):
     for i in range(len(scale)):
         gi = g[i] * scale[i]
         for j in range(n):
-            out[j] += Wq[k + j] * gi
-        k += n
+            out[j] += Wq[k] * gi
+            k += 1
     return out
 
 
@@ -150,32 +167,53 @@ def iadd(a, b):
     return a
 
 
-def rank1(W, U, g, x, rows, lr, mu):
-    # W[:rows] -= lr * g x^T, through the lr-scaled velocity U when U is given
-    n = len(x)
+def step(W, U, b, u, g, x, rows, lr, mu, gin):
+    # one SGD step on the rank-1 gradient g x^T of a dense layer: W[:rows] -=
+    # lr g x^T and b[:rows] -= lr g, through the lr-scaled velocities U, u
+    # when given; with gin, also gin = W[:rows]^T g from the weights before
+    # the step (returned). One pass over W.
+    if gin is not None:
+        for j in range(len(gin)):
+            gin[j] = 0.0
     k = 0
     for i in range(rows):
-        gi = lr * g[i]
-        if U is None:
-            for j in range(n):
-                W[k + j] -= gi * x[j]
+        gi = g[i]
+        li = lr * gi
+        if gin is not None:
+            j = 0
+            if U is None:
+                for xj in x:
+                    w = W[k]
+                    gin[j] += w * gi
+                    W[k] = w - li * xj
+                    j += 1
+                    k += 1
+            else:
+                for xj in x:
+                    w = W[k]
+                    gin[j] += w * gi
+                    v = mu * U[k] + li * xj
+                    U[k] = v
+                    W[k] = w - v
+                    j += 1
+                    k += 1
+        elif U is None:
+            for xj in x:
+                W[k] -= li * xj
+                k += 1
         else:
-            for j in range(n):
-                u = mu * U[k + j] + gi * x[j]
-                U[k + j] = u
-                W[k + j] -= u
-        k += n
-
-
-def axpy(b, u, g, rows, lr, mu):
-    # the bias counterpart of rank1
-    for i in range(rows):
+            for xj in x:
+                v = mu * U[k] + li * xj
+                U[k] = v
+                W[k] -= v
+                k += 1
         if u is None:
-            b[i] -= lr * g[i]
+            b[i] -= li
         else:
-            v = mu * u[i] + lr * g[i]
+            v = mu * u[i] + li
             u[i] = v
             b[i] -= v
+    return gin
 
 
 def scale(a, n, f):

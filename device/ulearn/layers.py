@@ -141,12 +141,11 @@ class Dense:
         # g: loss gradient w.r.t. this layer's output; updates the weights
         # (unless opt is None) and returns the gradient w.r.t. its input
         # (computed before the update)
-        kern = self.K
-        g = kern.act_grad(g, self.y, self.act, self.rows)
-        gin = kern.matT_vec(self.W, g, self.rows, self._gin) if input_grad else None
-        if opt is not None:
-            opt.update(self, g)
-        return gin
+        g = self.K.act_grad(g, self.y, self.act, self.rows)
+        gin = self._gin if input_grad else None
+        if opt is None:
+            return self.K.matT_vec(self.W, g, self.rows, gin) if input_grad else None
+        return opt.update(self, g, gin)
 
 
 def dense_layout(prefix, n_in, n_out, momentum):

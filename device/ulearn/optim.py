@@ -30,8 +30,10 @@ class SGD:
             layer.U = layer.K.mat(layer.n_out, layer.n_in)
             layer.u = layer.K.vec(layer.n_out)
 
-    def update(self, layer, g):
-        # one step on the rank-1 gradient g x^T of a dense layer
+    def update(self, layer, g, gin=None):
+        # one step on the rank-1 gradient g x^T of a dense layer; with gin,
+        # also returns the gradient w.r.t. its input, from the weights
+        # before the step (one pass over the weights when there is no decay)
         K, rows, lr = layer.K, layer.rows, self.lr
         if self.clip:
             # |g x^T|^2 + |g|^2 for weights and bias, without forming g x^T
@@ -39,6 +41,9 @@ class SGD:
             if n2 > self.clip * self.clip:
                 lr *= self.clip / math.sqrt(n2)
         if self.weight_decay:
+            if gin is not None:
+                gin = K.matT_vec(layer.W, g, rows, gin)
             K.scale(layer.W, rows * layer.n_in, 1.0 - self.lr * self.weight_decay)
-        K.rank1(layer.W, layer.U, g, layer.x, rows, lr, self.momentum)
-        K.axpy(layer.b, layer.u, g, rows, lr, self.momentum)
+            K.step(layer.W, layer.U, layer.b, layer.u, g, layer.x, rows, lr, self.momentum, None)
+            return gin
+        return K.step(layer.W, layer.U, layer.b, layer.u, g, layer.x, rows, lr, self.momentum, gin)

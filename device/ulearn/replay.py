@@ -152,7 +152,7 @@ class Replay:
     def add(self, x, y):
         """Offer one sample of class y; returns True when it was stored."""
         c = self._label(y, "label")
-        K.load_vec(x, self._x)  # raises on a bad x before anything changes
+        x = K.load_vec(x, self._x)  # raises on a bad x before anything changes
         seen, count = self.seen, self.count
         seen[c] += 1
         if c >= self._top:
@@ -174,7 +174,7 @@ class Replay:
                     return False
                 r = self._nth(c, j)
                 count[c] -= 1  # the row is replaced within the class
-        row = K.tolist(self._x)
+        row = K.tolist(x)
         self._store(r, row, quantize_row(row), c)
         count[c] += 1
         return True

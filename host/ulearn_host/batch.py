@@ -23,12 +23,12 @@ def matT_vec(W, G, rows, out):
     return G @ W[:rows]
 
 
-def rank1(W, U, G, X, rows, lr, mu):
+def step(W, U, b, u, G, X, rows, lr, mu, gin):
+    if gin is not None:
+        gin = matT_vec(W, G, rows, gin)
     _descend(W, U, (lr / len(X)) * (G.T @ X), rows, mu)
-
-
-def axpy(b, u, G, rows, lr, mu):
     _descend(b, u, lr * G.mean(axis=0), rows, mu)
+    return gin
 
 
 def _descend(P, V, step, rows, mu):

@@ -1,0 +1,147 @@
+"""The learners and their pure-Python floors inside MicroPython's
+WebAssembly port (tools/mpvm): time per step, heap allocated per step, live
+and peak heap, and the live heap over many steps. The port collects only
+when a top-level call returns, so every figure is read between calls."""
+import json
+import statistics
+import time
+from pathlib import Path
+
+import devicepkg
+
+HERE = Path(__file__).resolve().parent
+
+_SETUP = """\
+import gc, json, time, ulearn
+from array import array
+from floor_py import Floor
+d = json.load(open('/rows.json'))
+XS = [array('f', r) for r in d['X']]
+YS, IS = d['y'], d['i']
+N = len(YS)
+d = None
+ulearn.load('/bundle.npz')  # every code path of a load run once
+clf = fl = None
+"""
+
+# run(n, f): n steps of f from row T on (cycling), in this call; prints
+# microseconds (ticks_us, millisecond resolution here) and heap bytes allocated
+_RUN = """\
+T = 0
+def learn(t):
+    clf.learn_one(XS[t], YS[t])
+def predict(t):
+    clf.predict_one(XS[t])
+def flearn(t):
+    fl.learn(XS[t], IS[t])
+def fpredict(t):
+    fl.predict(XS[t])
+def run(n, f, move=True):
+    global T
+    gc.disable()
+    a = gc.mem_alloc()
+    t0 = time.ticks_us()
+    t = T
+    for _ in range(n):
+        f(t)
+        t += 1
+        if t == N:
+            t = 0
+    dt = time.ticks_diff(time.ticks_us(), t0)
+    b = gc.mem_alloc()
+    gc.enable()
+    if move:
+        T = t
+    print(dt, b - a)
+def most(n, f):
+    # the most one step allocates, over n steps
+    global T
+    m = 0
+    for _ in range(n):
+        a = gc.mem_alloc()
+        f(T)
+        m = max(m, gc.mem_alloc() - a)
+        T = (T + 1) % N
+    print(m)
+"""
+
+
+def measure(bundles, rows, steps, runs, long_steps, chunk=500):
+    """{name: figures} for each bundle (name -> path), rows[name] = (X rows,
+    labels, label rows); or {"error": why} when the VM cannot run."""
+    from tools.mpvm import MicroPythonUnavailable, MicroPythonVM
+    try:
+        vm = MicroPythonVM(timeout=1200)
+    except MicroPythonUnavailable as e:
+        return {"error": str(e)}
+    out = {}
+    with vm:
+        out["version"] = vm.exec("import sys; print(sys.version)").strip()
+        vm.put_tree(str(devicepkg.DEVICE / "ulearn"), "/lib/ulearn")
+        vm.write_file("/lib/floor_py.py", (HERE / "floor_py.py").read_text())
+        vm.exec("import gc, json, time, ulearn\nfrom array import array\nimport floor_py")
+        for name, path in bundles.items():
+            X, y, idx = rows[name]
+            vm.write_file("/bundle.npz", Path(path).read_bytes())
+            vm.write_file("/rows.json", json.dumps({"X": X, "y": y, "i": idx}))
+            vm.exec(_SETUP)
+            vm.exec(_RUN)
+            out[name] = _one(vm, steps, runs, long_steps, chunk)
+            vm.exec("clf = fl = XS = YS = IS = None")
+    return out
+
+
+def _one(vm, steps, runs, long_steps, chunk):
+    r = {}
+    m0 = vm.mem_alloc()
+    vm.exec("clf = ulearn.load('/bundle.npz')")
+    r["live"] = vm.mem_alloc() - m0
+    vm.exec("fl = Floor(ulearn.load('/bundle.npz'))")
+    r["floor_live"] = vm.mem_alloc() - m0 - r["live"]
+    vm.exec("run(3, learn, False); run(3, flearn)")  # first calls of every path
+    for what in ("learn", "flearn", "predict", "fpredict"):
+        r[what] = {"us": [], "bytes": []}
+    for _ in range(runs):  # learner and floor alternate, over the same rows
+        for what in ("learn", "flearn"):
+            vm.exec("gc.collect()")
+            # the learner's run leaves the row cursor for the floor's
+            us, nb = vm.exec("run(%d, %s, %r)" % (steps, what, what == "flearn")).split()
+            r[what]["us"].append(int(us) / steps)
+            r[what]["bytes"].append(int(nb) / steps)
+        for what in ("predict", "fpredict"):
+            vm.exec("gc.collect()")
+            us, nb = vm.exec("run(%d, %s, False)" % (steps, what)).split()
+            r[what]["us"].append(int(us) / steps)
+            r[what]["bytes"].append(int(nb) / steps)
+    # the learner and its floor took the same steps: same weights?
+    r["same"] = vm.exec(_SAME).strip() == "True"
+    r["step_max"] = int(vm.exec("most(%d, learn)" % min(steps, 200)))
+    r["predict_max"] = int(vm.exec("most(%d, predict)" % min(steps, 200)))
+    # the live heap over long_steps learn + predict steps, read after each chunk
+    vm.exec("def both(t):\n    clf.predict_one(XS[t])\n    clf.learn_one(XS[t], YS[t])")
+    heap, t0 = [], time.perf_counter()
+    for _ in range(max(1, long_steps // chunk)):
+        vm.exec("run(%d, both)" % chunk)
+        heap.append(vm.mem_alloc() - m0)
+    r["heap_chunks"] = heap
+    r["long_steps"] = chunk * len(heap)
+    r["long_wall"] = time.perf_counter() - t0
+    return r
+
+
+# the floor writes into its own copy's arrays: compare them with the learner's
+_SAME = """\
+def _arrays(c):
+    return [bytes(a) for a in c.arrays()]
+print(_arrays(clf) == _arrays(fl.clf))
+"""
+
+
+def summary(figs):
+    """Medians and spreads of a config's timed runs."""
+    s = {}
+    for what in ("learn", "flearn", "predict", "fpredict"):
+        us, nb = figs[what]["us"], figs[what]["bytes"]
+        s[what] = (statistics.mean(us), statistics.stdev(us) if len(us) > 1 else 0.0,
+                   statistics.median(nb))
+    return s
