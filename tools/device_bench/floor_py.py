@@ -184,6 +184,50 @@ def row_i8(A, r, n, s, out):
 M32 = 0xFFFFFFFF
 
 
+class Draws:
+    # ulearn.rng's xorshift32 from a replay memory's saved state: its draws
+    def __init__(self, s):
+        self.s = s
+
+    def randint(self, n):
+        s = self.s
+        s ^= (s << 13) & M32
+        s ^= s >> 17
+        s ^= (s << 5) & M32
+        self.s = s
+        return int(s / 4294967296.0 * n)
+
+
+def slot(rep, c, randint):
+    # the row ulearn.replay's class-balanced reservoir gives a sample of
+    # class c (None: not stored), with rep's counts updated as it does
+    seen, count, cls = rep.seen, rep.count, rep._cls
+    seen[c] += 1
+    if c >= rep._top:
+        rep._top = c + 1
+    if rep.n < rep.capacity:
+        rep.n += 1
+        count[c] += 1
+        return rep.n - 1
+    big = 0
+    for q in range(1, rep._top):
+        if count[q] > count[big]:
+            big = q
+    if count[big] - count[c] >= 2:
+        q, j = big, randint(count[big])
+    else:
+        q, j = c, randint(seen[c])
+        if j >= count[c]:
+            return None
+    count[q] -= 1
+    count[c] += 1
+    for r in range(rep.n):
+        if cls[r] == q:
+            if j == 0:
+                return r
+            j -= 1
+
+
 class Floor:
     """learn(x, i) and predict(x) on the arrays of `clf` (i: the label's row).
     No weight decay (none of the benchmark's learners has it)."""
@@ -217,7 +261,7 @@ class Floor:
         if rep is not None:
             self.k = clf.replay_k
             self.r = vec(clf.n_embed)
-            self.s = rep._s[0]
+            self.draws = Draws(rep._s[0])
 
     def _front(self, x, learn):
         if self.sc is not None:
@@ -287,46 +331,16 @@ class Floor:
                 for j in range(len(g)):
                     g[j] += gp[j]
 
-    def _randint(self, n):
-        s = self.s
-        s ^= (s << 13) & M32
-        s ^= s >> 17
-        s ^= (s << 5) & M32
-        self.s = s
-        return int(s / 4294967296.0 * n)
-
     def _replay(self, h, c):
-        rep, n = self.rep, self.r
+        rep, n, randint = self.rep, self.r, self.draws.randint
         for _ in range(self.k if rep.n else 0):
-            r = self._randint(rep.n)
+            r = randint(rep.n)
             row_i8(rep.X, r, len(n), rep.scale[r], n)
             self.step(n, rep._cls[r])
-        # class-balanced reservoir (ulearn.replay's rule), then the int8 row
-        seen, count, cls = rep.seen, rep.count, rep._cls
-        seen[c] += 1
-        if c >= rep._top:
-            rep._top = c + 1
-        if rep.n < rep.capacity:
-            r = rep.n
-            rep.n += 1
-        else:
-            big = 0
-            for q in range(1, rep._top):
-                if count[q] > count[big]:
-                    big = q
-            if count[big] - count[c] >= 2:
-                q, j = big, self._randint(count[big])
-            else:
-                q, j = c, self._randint(seen[c])
-                if j >= count[c]:
-                    return
-            count[q] -= 1
-            for r in range(rep.n):
-                if cls[r] == q:
-                    if j == 0:
-                        break
-                    j -= 1
-        m = 0.0
+        r = slot(rep, c, randint)
+        if r is None:
+            return
+        m = 0.0  # the int8 row, as ulearn.layers.quantize_row makes it
         for v in h:
             if abs(v) > m:
                 m = abs(v)
@@ -337,8 +351,7 @@ class Floor:
             k += 1
         rep.scale[r] = s
         rep.y[r] = c
-        cls[r] = c
-        count[c] += 1
+        rep._cls[r] = c
 
     def learn(self, x, i):
         h = self._front(x, self.learn_std)

@@ -6,7 +6,7 @@ bytes; the benchmark checks that it ends with the learner's weights (to
 float32 rounding: its sums may run in another order)."""
 from ulab import numpy as np
 
-from .floor_py import EPS, M32
+from .floor_py import EPS, Draws, slot
 
 
 def dense_fwd(W, b, x, relu):
@@ -58,7 +58,7 @@ class Floor:
         self.rep = clf.replay
         if self.rep is not None:
             self.k = clf.replay_k
-            self.s = self.rep._s[0]
+            self.draws = Draws(self.rep._s[0])
 
     def _front(self, x, learn):
         sc = self.sc
@@ -132,51 +132,20 @@ class Floor:
             if gp is not None:
                 g += gp
 
-    def _randint(self, n):
-        s = self.s
-        s ^= (s << 13) & M32
-        s ^= s >> 17
-        s ^= (s << 5) & M32
-        self.s = s
-        return int(s / 4294967296.0 * n)
-
     def _replay(self, h, c):
-        rep = self.rep
+        rep, randint = self.rep, self.draws.randint
         for _ in range(self.k if rep.n else 0):
-            r = self._randint(rep.n)
-            x = rep.X[r] * rep.scale[r]
-            self.step(x, rep._cls[r])
-        seen, count, cls = rep.seen, rep.count, rep._cls
-        seen[c] += 1
-        if c >= rep._top:
-            rep._top = c + 1
-        if rep.n < rep.capacity:
-            r = rep.n
-            rep.n += 1
-        else:
-            big = 0
-            for q in range(1, rep._top):
-                if count[q] > count[big]:
-                    big = q
-            if count[big] - count[c] >= 2:
-                q, j = big, self._randint(count[big])
-            else:
-                q, j = c, self._randint(seen[c])
-                if j >= count[c]:
-                    return
-            count[q] -= 1
-            for r in range(rep.n):
-                if cls[r] == q:
-                    if j == 0:
-                        break
-                    j -= 1
+            r = randint(rep.n)
+            self.step(rep.X[r] * rep.scale[r], rep._cls[r])
+        r = slot(rep, c, randint)
+        if r is None:
+            return
         m = np.max(abs(h))
         s = m / 127.0 if m > 0.0 else 1.0
         rep.X[r, :] = np.around(h / s)
         rep.scale[r] = s
         rep.y[r] = c
-        cls[r] = c
-        count[c] += 1
+        rep._cls[r] = c
 
     def learn(self, x, i):
         self._z = h = self._front(x, self.learn_std)
