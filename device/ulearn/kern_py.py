@@ -171,8 +171,12 @@ def step(W, U, b, u, g, x, rows, lr, mu, gin):
     # one SGD step on the rank-1 gradient g x^T of a dense layer: W[:rows] -=
     # lr g x^T and b[:rows] -= lr g, through the lr-scaled velocities U, u
     # when given; with gin, also gin = W[:rows]^T g from the weights before
-    # the step (returned). One pass over W.
+    # the step (returned). One pass over W with momentum, two without.
     if gin is not None:
+        if U is None:
+            gin = matT_vec(W, g, rows, gin)
+            step(W, U, b, u, g, x, rows, lr, mu, None)
+            return gin
         for j in range(len(gin)):
             gin[j] = 0.0
     k = 0
@@ -181,22 +185,14 @@ def step(W, U, b, u, g, x, rows, lr, mu, gin):
         li = lr * gi
         if gin is not None:
             j = 0
-            if U is None:
-                for xj in x:
-                    w = W[k]
-                    gin[j] += w * gi
-                    W[k] = w - li * xj
-                    j += 1
-                    k += 1
-            else:
-                for xj in x:
-                    w = W[k]
-                    gin[j] += w * gi
-                    v = mu * U[k] + li * xj
-                    U[k] = v
-                    W[k] = w - v
-                    j += 1
-                    k += 1
+            for xj in x:
+                w = W[k]
+                gin[j] += w * gi
+                v = mu * U[k] + li * xj
+                U[k] = v
+                W[k] = w - v
+                j += 1
+                k += 1
         elif U is None:
             for xj in x:
                 W[k] -= li * xj

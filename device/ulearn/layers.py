@@ -143,9 +143,9 @@ class Dense:
         # (computed before the update)
         g = self.K.act_grad(g, self.y, self.act, self.rows)
         gin = self._gin if input_grad else None
-        if opt is None:
-            return self.K.matT_vec(self.W, g, self.rows, gin) if input_grad else None
-        return opt.update(self, g, gin)
+        if opt is not None:
+            return opt.update(self, g, gin)
+        return None if gin is None else self.K.matT_vec(self.W, g, self.rows, gin)
 
 
 def dense_layout(prefix, n_in, n_out, momentum):

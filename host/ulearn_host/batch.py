@@ -8,7 +8,7 @@ rank-1 norm shortcut holds for one sample only).
 """
 import numpy as np
 
-from ulearn.kern_np import activate, act_grad, mat, scale, set_row, vec  # noqa: F401 (same on batches)
+from ulearn.kern_np import _descend, activate, act_grad, mat, scale, set_row, vec  # noqa: F401 (same on batches)
 
 
 def affine(W, b, X, rows, out):
@@ -26,19 +26,9 @@ def matT_vec(W, G, rows, out):
 def step(W, U, b, u, G, X, rows, lr, mu, gin):
     if gin is not None:
         gin = matT_vec(W, G, rows, gin)
-    _descend(W, U, (lr / len(X)) * (G.T @ X), rows, mu)
-    _descend(b, u, lr * G.mean(axis=0), rows, mu)
+    _descend(W[:rows], None if U is None else U[:rows], (lr / len(X)) * (G.T @ X), mu)
+    _descend(b[:rows], None if u is None else u[:rows], lr * G.mean(axis=0), mu)
     return gin
-
-
-def _descend(P, V, step, rows, mu):
-    # P[:rows] -= step, through the lr-scaled velocity V when there is one
-    if V is None:
-        P[:rows] -= step
-    else:
-        V[:rows] *= mu
-        V[:rows] += step
-        P[:rows] -= V[:rows]
 
 
 def softmax(Z, rows, out):

@@ -97,7 +97,6 @@ def _one(vm, steps, runs, long_steps, chunk):
     vm.exec("clf = ulearn.load('/bundle.npz')")
     r["live"] = vm.mem_alloc() - m0
     vm.exec("fl = Floor(ulearn.load('/bundle.npz'))")
-    r["floor_live"] = vm.mem_alloc() - m0 - r["live"]
     vm.exec("run(3, learn, False); run(3, flearn)")  # first calls of every path
     for what in ("learn", "flearn", "predict", "fpredict"):
         r[what] = {"us": [], "bytes": []}
@@ -116,7 +115,6 @@ def _one(vm, steps, runs, long_steps, chunk):
     # the learner and its floor took the same steps: same weights?
     r["same"] = vm.exec(_SAME).strip() == "True"
     r["step_max"] = int(vm.exec("most(%d, learn)" % min(steps, 200)))
-    r["predict_max"] = int(vm.exec("most(%d, predict)" % min(steps, 200)))
     # the live heap over long_steps learn + predict steps, read after each chunk
     vm.exec("def both(t):\n    clf.predict_one(XS[t])\n    clf.learn_one(XS[t], YS[t])")
     heap, t0 = [], time.perf_counter()
