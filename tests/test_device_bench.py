@@ -63,4 +63,5 @@ def test_micropython_harness_measures_a_learner_and_its_floor(built):
     assert 2000 < h["live"] < 20000, h["live"]
     s = vm.summary(h)
     assert s["learn"][2] > s["predict"][2] > 0  # bytes per step: learning allocates more
-    assert len(h["heap_chunks"]) == 2 and h["long_steps"] == 40
+    assert len(h["heap_chunks"]) == len(h["heap_zeroed"]) == 2 and h["long_steps"] == 40
+    assert h["restored"]  # zeroing the learner's numbers for a reading put them back exactly

@@ -246,7 +246,7 @@ def test_layout_and_sizes(ul):
         assert len(K.tolist(a)) == math.prod(shape)
     size = {"i1": 1, "f4": 4}
     assert ul.replay.nbytes(c) == sum(size[k] * math.prod(s) for _, s, k in layout) == 91
-    assert ul.replay.work_bytes(c) == 2 * 7 + 4 * 5 + 8 * 3
+    assert ul.replay.work_bytes(c) == 2 * 7 + 8 * 5 + 8 * 3
 
 
 def test_sample_costs_four_ulab_operations():

@@ -53,7 +53,7 @@ def docs(tmp_path):
          ("### watch, i.i.d. order", TABLE + ["", "A note."]),
          ("### digits", TABLE),
          ("## 2. Cost", ["```", "# not a heading", "| not | a table |", "|---|---|", "```"]
-          + TABLE)],
+          + TABLE + ["", "See [the device page](device.md), not [notes](notes.md)."])],
         plots=["curve"]), encoding="utf-8")
     fed = page("ulearn federated benchmark", FED_CMD, "TinyReptile adapts fastest:",
                [("## 1. Accuracy", TABLE)])
@@ -81,6 +81,8 @@ def test_markdown_report(docs, tmp_path, capsys):
     assert re.search(r"^### .*1\. Prequential streaming accuracy$", text, re.M)
     assert "\n#### watch, i.i.d. order\n" in text and "\n#### digits\n" in text
     assert "\n# not a heading\n" in text and not re.search(r"^##+ not a heading", text, re.M)
+    # a link to another benchmark page goes to its section; others to their file
+    assert "See [the device page](#bench-device), not [notes](notes.md)." in text
 
     # a caption right after every table, numbered in order, naming command and headings
     caps = CAPTION.findall(text)
@@ -129,7 +131,9 @@ def test_html_is_one_file_with_embedded_images(docs, tmp_path):
     srcs = re.findall(r'src="([^"]*)"', html)
     assert len(srcs) == 1 and srcs[0].startswith("data:image/png;base64,")
     assert base64.b64decode(srcs[0].split(",", 1)[1]) == png()
-    assert not re.search(r'(src|href)="(?!data:|#)', html)  # nothing outside the file
+    assert not re.search(r'src="(?!data:)', html)  # no content outside the file
+    # links: to sections, except the one to a file that is not a benchmark page
+    assert re.findall(r'href="(?!#)([^"]*)"', html) == ["docs/notes.md"]
     assert "<em>Table 1: from <code>%s</code>" % FED_CMD in html
 
 

@@ -15,10 +15,10 @@ Sections:
    ulearn's Classifier vs river's logistic regressions, with a batch-trained
    softmax (scikit-learn) as the ceiling, plus the full learning-rate grid;
 2. anomaly detection (AnomalyDetector) on Shuttle and KDD-TSAD 135,
-   prequential (decide, then learn) with two learning policies;
-3. cost of one learn_one for a microcontroller-sized head: CPython numpy and
-   pure Python, the real MicroPython interpreter (WebAssembly port: time and
-   heap), and ulab operations/bytes counted by the strict ulab emulation.
+   prequential (decide, then learn) with two learning policies.
+
+The cost of a step (time, heap, ulab operations, against kernel floors) is
+tools/bench_device.py's page, docs/device.md.
 
 Progress bars go to stderr; the Markdown goes to stdout (and --out). This
 file is the command line; the benchmark itself is in tools/tinyol/.
@@ -39,8 +39,8 @@ for p in (str(ROOT / "tests"), str(ROOT)):  # devicepkg; tools.mpvm
 
 import devicepkg  # noqa: E402
 from tools.benchkit import command_line, machine, note, plot_links, write_page  # noqa: E402
-from tools.tinyol import (anomaly, anomaly_report, cost, cost_report, data, plots,  # noqa: E402
-                          prequential, prequential_report, summary)
+from tools.tinyol import (anomaly, anomaly_report, data, plots, prequential,  # noqa: E402
+                          prequential_report, summary)
 
 
 def environment():
@@ -82,11 +82,12 @@ def main(argv=None):
     pre = prequential.run(args, seeds)
     prequential_report.write(md, pre, seeds, args.quick)
     ano = anomaly_report.write(md, anomaly.run(args, seeds), seeds)
-    costs = cost.run(args.quick)
-    cost_report.write(md, costs)
+    md += ["The cost of a step on the board (time, heap, ulab operations, against the "
+           "kernel floors) is measured by `python tools/bench_device.py`: see "
+           "[device.md](device.md).\n"]
     if args.plot:
         md += plot_links(plots.write(args.plot, pre, ano, seeds), args.out)
-    md[4] = "**Summary.** " + summary.text(pre, ano, costs) + "\n"
+    md[4] = "**Summary.** " + summary.text(pre, ano) + "\n"
     md[1] = md[1].replace("{elapsed}", "%.0f s" % (time.time() - t_start))
     write_page(md, args.out)
 

@@ -89,15 +89,21 @@ def frozen_layout(prefix, c):
     return shapes
 
 
-def quantize_row(row):
-    # symmetric int8: row[j] ~= q[j] * s; rounds row in place to q, returns s
+def quantize_row(row, out=None):
+    # symmetric int8: row[j] ~= q[j] * s. Writes the ints q into out (a list
+    # of n ints made once, or row itself by default) and returns s
+    if out is None:
+        out = row
     m = 0.0
     for v in row:
-        if abs(v) > m:
-            m = abs(v)
+        v = abs(float(v))  # float(): numpy's float32 scalars would round in float32
+        if v > m:
+            m = v
     s = m / 127.0 if m > 0.0 else 1.0
-    for j in range(len(row)):
-        row[j] = max(-127, min(127, int(round(row[j] / s))))
+    j = 0
+    for v in row:
+        out[j] = max(-127, min(127, int(round(float(v) / s))))
+        j += 1
     return s
 
 

@@ -16,7 +16,7 @@
 #   newcomer loses random ones, so what stays is still uniform).
 # Per-class counts live in lists of max_classes ints made once; the hot path
 # never grows a container. Cost: sample() is constant; add() scans the rows
-# and the classes when it stores (no allocation besides the quantised row).
+# and the classes when it stores, quantising through a scratch list made once.
 from array import array
 
 from .backend import K
@@ -58,6 +58,7 @@ class Replay:
         self.count = [0] * max_classes  # rows of each class in the buffer
         self._top = 0  # 1 + highest class index seen
         self._x = K.vec(n_features)  # scratch: a checked input row
+        self._q = [0] * n_features  # scratch: its int8 values (small ints, no heap)
 
     def __repr__(self):
         return "Replay(capacity=%d, n_features=%d, n=%d, classes=%d)" % (
@@ -83,13 +84,10 @@ class Replay:
                              % (where, c, self.max_classes - 1, self.max_classes))
         return c
 
-    def _row(self, x):
-        # x checked (length, finite numbers) and quantised: (int list, scale)
-        row = K.tolist(K.load_vec(x, self._x))
-        return row, quantize_row(row)
-
-    def _store(self, r, row, s, c):
-        K.set_row(self.X, r, self.n_features, row)
+    def _store(self, r, x, c):
+        # quantise the checked row x into row r
+        s = quantize_row(x, self._q)
+        K.set_row(self.X, r, self.n_features, self._q)
         self.scale[r] = s
         self.y[r] = c
         self._cls[r] = c
@@ -137,17 +135,17 @@ class Replay:
         self._top = 0
         self.n = len(labels)
         for i in range(self.n):
-            row, s = self._row(X[i])
             c = labels[i]
-            self._store(i, row, s, c)
+            self._store(i, K.load_vec(X[i], self._x), c)
             self.count[c] += 1
             self.seen[c] += 1  # a loaded row counts as one sample seen
             if c >= self._top:
                 self._top = c + 1
         if old > self.n:
-            zero = [0] * self.n_features
-            for r in range(self.n, old):
-                self._store(r, zero, 0.0, 0)
+            zero = K.vec(self.n_features)
+            for r in range(self.n, old):  # unused rows read as a new buffer's
+                self._store(r, zero, 0)
+                self.scale[r] = 0.0
 
     def add(self, x, y):
         """Offer one sample of class y; returns True when it was stored."""
@@ -174,8 +172,7 @@ class Replay:
                     return False
                 r = self._nth(c, j)
                 count[c] -= 1  # the row is replaced within the class
-        row = K.tolist(x)
-        self._store(r, row, quantize_row(row), c)
+        self._store(r, x, c)
         count[c] += 1
         return True
 
@@ -268,6 +265,7 @@ def nbytes(c):
 
 
 def work_bytes(c):
-    # data bytes besides the arrays: row classes (u16), the scratch row, and
-    # the two per-class count lists (one 4-byte slot each on a 32-bit port)
-    return 2 * c["capacity"] + 4 * c["n_features"] + 8 * c["max_classes"]
+    # data bytes besides the arrays: row classes (u16), the two scratch rows
+    # (floats, and a list of ints) and the two per-class count lists (one
+    # 4-byte slot per list item on a 32-bit port)
+    return 2 * c["capacity"] + 8 * c["n_features"] + 8 * c["max_classes"]

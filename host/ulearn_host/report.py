@@ -5,8 +5,9 @@ PNG plots (docs/img). This module reads those pages and writes one report:
 where each page came from (its command and environment line), a table of
 contents, the pages' Summary and Target(s) blocks under "Headline figures",
 then each page's remaining content with its headings demoted one level, its
-image paths rewritten and a caption after every table naming the command that
-made it and the headings above it. The output is Markdown (images linked
+image paths rewritten, its links to other pages pointed at their sections
+(other relative links at their files), and a caption after every table naming the command that made it and the
+headings above it. The output is Markdown (images linked
 relative to the report's folder) or one self-contained HTML file (images
 embedded as base64 ``data:`` URIs; needs the ``markdown`` package).
 
@@ -51,6 +52,7 @@ FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
 TABLE_SEP = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)+\|?\s*$")
 IMAGE = re.compile(r'!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(\s+"[^"]*")?\s*\)')
+LINK = re.compile(r'(?<!!)\[([^\]]*)\]\(\s*([^)\s#:]+)\s*\)')  # [text](relative/path)
 BLOCK = re.compile(r"^\*\*(Summary|Targets?)\b")  # a headline block starts so
 DETAILS = re.compile(r"^<details>", re.M)
 
@@ -175,7 +177,14 @@ def _environment(header):
 def _assemble(pages, docs, out_dir, embed):
     n = [0]  # tables so far, numbered in report order
 
-    def image(page):
+    section = {p["file"]: "#bench-" + p["key"] for p in pages}
+
+    def link(m):  # to another benchmark page: its section here; else from out_dir
+        target = section.get(m.group(2)) or _relative(os.path.join(docs, m.group(2)), out_dir)
+        return "[%s](%s)" % (m.group(1), target)
+
+    def rewrite(page):
+        # a line's images (embedded, or linked from out_dir) and links
         def sub(m):
             src = m.group(2)
             if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I):  # http:, data: ...: left alone
@@ -194,7 +203,7 @@ def _assemble(pages, docs, out_dir, embed):
                     page["missing_images"].append(src)
                 src = _relative(path, out_dir)
             return "![%s](%s%s)" % (m.group(1), src, m.group(3) or "")
-        return lambda line: IMAGE.sub(sub, line)
+        return lambda line: LINK.sub(link, IMAGE.sub(sub, line))
 
     found = [p for p in pages if p["found"]]
     made = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -218,7 +227,7 @@ def _assemble(pages, docs, out_dir, embed):
             headline.append("*Page not found: see [its section](#bench-%s).*" % p["key"])
             continue
         for label, lines in p["blocks"]:
-            headline += _render(lines, p, [p["title"], label], n, image(p), None)
+            headline += _render(lines, p, [p["title"], label], n, rewrite(p), None)
         if not p["blocks"]:
             headline += ["*No Summary or Target paragraph on this page.*", ""]
         headline += ["", "[Full results: %s](#bench-%s)" % (p["title"], p["key"])]
@@ -231,18 +240,18 @@ def _assemble(pages, docs, out_dir, embed):
             sections += ["**Not found**: `%s` is not among the pages. Make it from the repository "
                          "root with:" % p["file"], "", "```", p["command"], "```"]
             continue
-        sections += _render(p["header"], p, [p["title"]], n, image(p), None)
+        sections += _render(p["header"], p, [p["title"]], n, rewrite(p), None)
         if p["blocks"]:
             sections += ["*%s: in [Headline figures](#headline-%s).*" % (
                 " and ".join(dict.fromkeys(label for label, _ in p["blocks"])), p["key"]), ""]
-        sections += _render(p["body"], p, [], n, image(p), toc)
+        sections += _render(p["body"], p, [], n, rewrite(p), toc)
     md += ["", '## <a id="report-contents"></a>Contents', ""] + toc
     md += ["", '## <a id="report-headline"></a>Headline figures'] + headline + sections
     return "\n".join(_squeeze(md)) + "\n"
 
 
-def _render(lines, page, base, n, image, toc):
-    """Demote headings, rewrite images and caption every table. `base`: the
+def _render(lines, page, base, n, rewrite, toc):
+    """Demote headings, rewrite images and links and caption every table. `base`: the
     heading path above these lines; `toc`: list the ## headings into it."""
     out, path, fence, i, sections = [], {}, False, 0, 0
     while i < len(lines):
@@ -267,7 +276,7 @@ def _render(lines, page, base, n, image, toc):
             j = i
             while j < len(lines) and lines[j].lstrip().startswith("|"):
                 j += 1
-            out += [image(t) for t in lines[i:j]]
+            out += [rewrite(t) for t in lines[i:j]]
             n[0] += 1
             page["tables"] += 1
             where = base + [path[k] for k in sorted(path) if k > 1] or [page["title"]]
@@ -277,7 +286,7 @@ def _render(lines, page, base, n, image, toc):
                 out.append("")
             i = j
         else:
-            out.append(line if fence else image(line))
+            out.append(line if fence else rewrite(line))
             i += 1
     return out
 

@@ -77,6 +77,7 @@ def measure(bundles, rows, steps, runs, long_steps, chunk=500):
     out = {}
     with vm:
         out["version"] = vm.exec("import sys; print(sys.version)").strip()
+        out["address"] = int(vm.exec("print(id([]))"))  # where the heap is
         vm.put_tree(str(devicepkg.DEVICE / "ulearn"), "/lib/ulearn")
         vm.write_file("/lib/floor_py.py", (HERE / "floor_py.py").read_text())
         vm.exec("import gc, json, time, ulearn\nfrom array import array\nimport floor_py")
@@ -115,17 +116,65 @@ def _one(vm, steps, runs, long_steps, chunk):
     # the learner and its floor took the same steps: same weights?
     r["same"] = vm.exec(_SAME).strip() == "True"
     r["step_max"] = int(vm.exec("most(%d, learn)" % min(steps, 200)))
-    # the live heap over long_steps learn + predict steps, read after each chunk
+    # the live heap over long_steps learn + predict steps, read after each
+    # chunk as it is, and again with every number the learner holds zeroed
+    vm.exec("fl = None")  # the floor's copy is not part of the learner's heap
+    vm.exec(_ZERO)
     vm.exec("def both(t):\n    clf.predict_one(XS[t])\n    clf.learn_one(XS[t], YS[t])")
-    heap, t0 = [], time.perf_counter()
+    heap, zeroed, t0 = [], [], time.perf_counter()
     for _ in range(max(1, long_steps // chunk)):
         vm.exec("run(%d, both)" % chunk)
         heap.append(vm.mem_alloc() - m0)
-    r["heap_chunks"] = heap
+        vm.exec("stash(clf)")
+        zeroed.append(vm.mem_alloc() - m0)
+        vm.exec("unstash(clf)")
+    r["heap_chunks"], r["heap_zeroed"] = heap, zeroed
+    r["restored"] = vm.exec(  # stash then unstash leaves every number as it was
+        "B = [bytes(a) for a in arrays_of(clf)]\nstash(clf)\nunstash(clf)\n"
+        "print(B == [bytes(a) for a in arrays_of(clf)])\nB = None").strip() == "True"
     r["long_steps"] = chunk * len(heap)
     r["long_wall"] = time.perf_counter() - t0
     return r
 
+
+# The collector marks conservatively: any word of a live block that holds a
+# heap address keeps that block, and it scans the data of arrays too. So a
+# weight, momentum entry or int8 row whose bits happen to equal the address
+# of a step's garbage keeps that garbage alive at a reading. stash() takes
+# that effect out: it saves every array reachable from o to files (outside
+# the heap) and zeroes it; unstash(o) walks o the same way and puts the
+# numbers back, bit for bit. Between the two nothing is held but o itself.
+_ZERO = """\
+def _arrays(o, seen, out):
+    if id(o) in seen or isinstance(o, (type, type(gc))):
+        return
+    seen.add(id(o))
+    if isinstance(o, array):
+        out.append(o)
+        return
+    if isinstance(o, (list, tuple)):
+        items = o
+    elif isinstance(o, dict):
+        items = o.values()
+    else:
+        items = getattr(o, '__dict__', {}).values()
+    for v in items:
+        _arrays(v, seen, out)
+def arrays_of(o):
+    out = []
+    _arrays(o, set(), out)
+    return out
+def stash(o):
+    for i, a in enumerate(arrays_of(o)):
+        with open('/stash%d' % i, 'wb') as f:
+            f.write(a)
+        for j in range(len(a)):
+            a[j] = 0
+def unstash(o):
+    for i, a in enumerate(arrays_of(o)):
+        with open('/stash%d' % i, 'rb') as f:
+            f.readinto(a)
+"""
 
 # the floor writes into its own copy's arrays: compare them with the learner's
 _SAME = """\

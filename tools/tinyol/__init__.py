@@ -4,6 +4,5 @@
 * ``data``: the datasets, loaded once before the pools fork, and the streams;
 * ``prequential`` / ``prequential_report``: section 1, its runs and its Markdown;
 * ``anomaly`` / ``anomaly_metrics`` / ``anomaly_report``: section 2;
-* ``cost`` / ``cost_report``: section 3;
 * ``summary``: the paragraph on top of the page; ``plots``: the PNGs.
 """

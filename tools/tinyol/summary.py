@@ -9,12 +9,11 @@ def _mean(v):
     return float(np.mean(v))
 
 
-def text(pre, ano, cost):
-    """One paragraph from the results of the three sections."""
+def text(pre, ano):
+    """One paragraph from the results of the two sections."""
     show, missed = [], []
     _prequential(pre, show, missed)
     _anomaly(ano, show, missed)
-    _cost(cost, show, missed)
     out = "What the tables show: " + "; ".join(show) + "."
     out += " What was missed: " + ("; ".join(missed) + "." if missed else "nothing against the "
                                    "expectations checked here.")
@@ -130,24 +129,3 @@ def _anomaly(ano, show, missed):
         missed.append("with differenced windows and learning on every sample the anomaly is flagged "
                       "but window recall stays low (F1 %.3f): once the first anomalous windows are "
                       "learned the threshold jumps above the rest (see the KDD plot)" % f_)
-
-
-def _cost(cost, show, missed):
-    vm, cp, counts = cost["vm"], cost["cp"], cost["counts"]
-    c = ("one learn_one of the 64->32(relu)->10 model costs %.0f µs with numpy and %.0f µs in pure "
-         "Python on CPython (%.1fx)" % (cp["numpy", False][0], cp["python", False][0],
-                                         cp["python", False][0] / cp["numpy", False][0]))
-    if "error" not in vm:
-        c += ("; in the MicroPython VM %.0f µs (float32 extractor) / %.0f µs (int8), and it allocates "
-              "%.0f / %.0f heap bytes per step (floats are heap objects in this build: the pure-Python "
-              "kernels box every intermediate), against %d bytes in %d ulab operations on the ulab "
-              "path (emulated count); the learner itself holds %d / %d bytes of live heap"
-              % (vm[False]["learn"][0], vm[True]["learn"][0], vm[False]["learn"][1], vm[True]["learn"][1],
-                 counts[False]["learn"][1], counts[False]["learn"][0], vm[False]["live"], vm[True]["live"]))
-        if vm[False]["learn"][1] > 32 * 1024:
-            missed.append("the pure-Python path churns %.0f KB of heap per learn_one: on a board without "
-                          "ulab and with a heap of 100-200 KB that is a garbage collection about every "
-                          "step, a cost the VM figures do not include" % (vm[False]["learn"][1] / 1024))
-    else:
-        missed.append("the MicroPython VM could not be run: " + vm["error"].splitlines()[0])
-    show.append(c)
