@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-for p in (str(ROOT / "tests"), str(ROOT)):  # devicepkg; tools.mpvm
+for p in (str(ROOT / "tests"), str(ROOT)):  # devicepkg; tools
     if p not in sys.path:
         sys.path.insert(0, p)
 

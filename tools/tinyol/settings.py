@@ -18,13 +18,6 @@ KDD_GRID = [dict(variant=v, W=w, k=k) for v in ("raw", "diff") for w in (32, 64)
 KDD_ANOM = (4187, 4198)  # inclusive, from the loader's documentation
 KDD_TEST_START = 1200    # test[:1200] == train
 
-# Section 3: the microcontroller-sized model
-COST_IN, COST_HID, COST_CLASSES = 64, 32, 10
-COST_SGD = dict(lr=0.02, momentum=0.5, weight_decay=0.0, clip=5.0)
-# steps per timed run (vm_runs: runs in the MicroPython VM, median taken)
-COST_STEPS = dict(numpy=3000, python=500, vm=200, vm_runs=3)
-QUICK_COST_STEPS = dict(numpy=500, python=100, vm=50, vm_runs=1)
-
 LEARNERS = ("ulearn", "river_ovr", "river_softmax")
 LEARNER_NAMES = {
     "ulearn": "ulearn Classifier",
