@@ -1,4 +1,3 @@
-import os
 import sys
 from pathlib import Path
 
@@ -6,8 +5,10 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(1, str(HERE.parent))  # tools/ (the MicroPython runner)
+sys.path.insert(1, str(HERE.parent))  # tools/ (the interpreter harness)
 import devicepkg  # noqa: E402
+import tier3  # noqa: E402
+import vboards  # noqa: E402
 
 
 @pytest.fixture(params=devicepkg.BACKENDS)
@@ -16,20 +17,31 @@ def ul(request):
     return devicepkg.use(request.param)
 
 
+@pytest.fixture(params=tier3.MATRIX, ids=tier3.cell_id)
+def mp(request):
+    """A fresh real interpreter with the device package at /lib/ulearn, for each
+    (target, form) of tier3.MATRIX unless the test picks cells with ``tier3.on``.
+
+    Fails under CI (env CI set) and skips elsewhere when the interpreter is not built.
+    """
+    target, form = request.param
+    with tier3.start(target, form=form) as interp:
+        yield interp
+
+
+@pytest.fixture(scope="module", params=tier3.MATRIX, ids=tier3.cell_id)
+def mp_module(request):
+    """As ``mp``, one interpreter shared by a module's tests (they must leave it usable)."""
+    target, form = request.param
+    with tier3.start(target, form=form) as interp:
+        yield interp
+
+
 @pytest.fixture
 def vboard(tmp_path):
-    """A virtual MicroPython board (tools/vboard) for mpremote, its flash in tmp_path/"flash".
-
-    Skips when Node.js or the npm package is missing, except on CI (env CI set), where it fails.
-    """
-    from tools.mpvm import MicroPythonUnavailable
-    from tools.vboard import VirtualBoard
-
-    try:
-        board = VirtualBoard(tmp_path / "flash")
-    except MicroPythonUnavailable as e:
-        if os.environ.get("CI"):
-            pytest.fail(str(e))
-        pytest.skip(str(e))
-    with board:
-        yield board
+    """A started virtual board (ulearn_host.vboard: MicroPython under QEMU) on the image
+    tmp_path/"flash.img", stopped at teardown. Fails under CI (env CI set) and skips
+    elsewhere when the firmware or QEMU is missing."""
+    board = vboards.start(tmp_path)
+    yield board
+    board.stop()

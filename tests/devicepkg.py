@@ -6,6 +6,7 @@ kernels run, and ``"numpy"`` is CPython on a Linux board. Each backend's modules
 are imported once and swapped into ``sys.modules`` on use, so the package's
 lazy imports resolve to the backend in use.
 """
+import contextlib
 import importlib
 import pkgutil
 import sys
@@ -31,6 +32,18 @@ def use(backend):
         _cache[backend] = _import(backend)
     sys.modules.update(_cache[backend])
     return sys.modules["ulearn"]
+
+
+@contextlib.contextmanager
+def using(backend):
+    """``use(backend)`` for a block; the package in use before is back after it."""
+    saved = {n: m for n, m in sys.modules.items() if _ours(n)}
+    try:
+        yield use(backend)
+    finally:
+        for name in [n for n in sys.modules if _ours(n)]:
+            del sys.modules[name]
+        sys.modules.update(saved)
 
 
 def _import(backend):

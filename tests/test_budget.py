@@ -1,4 +1,5 @@
-"""`ulearn budget` backend: board profiles, and the RAM/flash planner against real files and the VM."""
+"""`ulearn budget` backend: board profiles, and the RAM/flash planner against real files and a
+real interpreter."""
 import json
 import os
 import re
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 import devicepkg
-from tools.mpvm import MicroPythonUnavailable, MicroPythonVM
+import tier3
 from ulearn_host import budget
 
 REQUIRED = ("rp2040", "rp2350", "esp32", "esp32-s3-psram", "nrf52840", "stm32f4",
@@ -179,32 +180,45 @@ def test_table_for_one_board_and_for_all(bundle):
 
 
 @pytest.fixture
-def vm():
-    try:
-        machine = MicroPythonVM()
-    except MicroPythonUnavailable as e:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(str(e))
-    with machine:
-        machine.put_tree(str(devicepkg.DEVICE / "ulearn"), "/lib/ulearn")
-        yield machine
+def rp2040():
+    """One interpreter: MicroPython without ulab, the package as .py files, the
+    heap of the rp2040 profile: what plan(..., "rp2040", mpy=False) predicts."""
+    with tier3.start("unix32", heap=budget.profiles()["rp2040"]["heap"]) as interp:
+        yield interp
 
 
-def test_ram_prediction_matches_micropython(vm, bundle):
-    """Live heap of `ulearn.load` and the bytes of one learn_one, pure Python from .py files."""
-    vm.write_file("/watch.npz", open(bundle, "rb").read())
-    # os and binascii are built into the boards' firmware but Python modules in this port
-    vm.exec("import gc, os, binascii\nx = [0.1 * (i % 9) - 0.4 for i in range(26)]")
-    base = vm.mem_alloc()
-    vm.exec("import ulearn\nc = ulearn.load('/watch.npz')")
-    live = vm.mem_alloc() - base
-    steps = vm.exec("gc.disable()\nfor y in ('lab1', 'lab2', 'lab3'):\n    a = gc.mem_alloc()\n"
-                    "    c.learn_one(x, y)\n    print(gc.mem_alloc() - a)\ngc.enable()")
-    step = sorted(map(int, steps.split()))[1]
+def measured(mp, bundle):
+    """(live heap of `ulearn.load`, bytes one learn_one allocates) in an interpreter."""
+    mp.write_file("/watch.npz", open(bundle, "rb").read())
+    mp.exec("import gc\nx = [0.1 * (i % 9) - 0.4 for i in range(26)]")
+    base = mp.mem_alloc()
+    mp.exec("import ulearn\nc = ulearn.load('/watch.npz')")
+    live = mp.mem_alloc() - base
+    # one step at a time from a collected heap: three steps' garbage would not fit
+    steps = mp.exec("for y in ('lab1', 'lab2', 'lab3'):\n    gc.collect()\n    gc.disable()\n"
+                    "    a = gc.mem_alloc()\n    c.learn_one(x, y)\n    print(gc.mem_alloc() - a)\n"
+                    "    gc.enable()")
+    return live, sorted(map(int, steps.split()))[1]
+
+
+def test_ram_prediction_matches_micropython(rp2040, bundle):
+    """Live heap of `ulearn.load` and the bytes of one learn_one."""
+    live, step = measured(rp2040, bundle)
     r = budget.plan(bundle, "rp2040", mpy=False)["ram"]
     # what stays: package, objects, arrays, vectors; and what one step allocates (the
     # planner counts only its live part in `need`: the collector reclaims the rest)
     assert abs(r["resident"] - live) <= 0.25 * live, (r["items"], live)
     assert abs(r["step_alloc"] - step) <= 0.25 * step, (r["step_alloc"], step)
     assert abs(r["resident"] + r["step_alloc"] - (live + step)) <= 0.25 * (live + step)
+
+
+@pytest.mark.xfail(strict=True, reason="the ulab step figures come from the emulation's counter "
+                   "(a 48-byte header per array); real ulab allocates about 3x that per step")
+@tier3.on(("unix32-ulab", "py"), ("cp-unix", "py"))
+def test_ulab_step_allocation_matches_the_planner(mp, bundle):
+    """The ulab path's figures against real ulab, once per ulab (6.12, CircuitPython's 6.5.3).
+    Measured 15.5 KB per learn_one on both; the planner says 5.0 KB."""
+    live, step = measured(mp, bundle)
+    r = budget.plan(bundle, "rp2040", ulab=True, mpy=False)["ram"]
+    assert abs(r["resident"] - live) <= 0.25 * live, (r["items"], live)
+    assert abs(r["step_alloc"] - step) <= 0.25 * step, (r["step_alloc"], step)

@@ -74,6 +74,39 @@ def test_checkpoints_move_between_backends(tmp_path):
         assert all(abs(got[k] - ref[k]) < 1e-5 for k in ref)
 
 
+class _NoTell:
+    """A file object as `mpremote mount` gives a board: read, seek (returning the
+    position) and close, but no tell()."""
+
+    def __init__(self, f):
+        self._f = f
+
+    def read(self, n=-1):
+        return self._f.read(n)
+
+    def seek(self, n, whence=0):
+        return self._f.seek(n, whence)
+
+    def close(self):
+        self._f.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def test_a_file_object_without_tell_loads(ul, tmp_path, monkeypatch):
+    clf = trained_classifier(ul)
+    path = str(tmp_path / "ck.npz")
+    ul.save(clf, path)
+    monkeypatch.setattr(ul.checkpoint, "open", lambda p, mode="r": _NoTell(open(p, mode)),
+                        raising=False)
+    back = ul.load(path)
+    assert back.predict_proba_one([1.0, 2.0, 1.0, 2.0]) == clf.predict_proba_one([1.0, 2.0, 1.0, 2.0])
+
+
 def test_save_replaces_the_old_checkpoint(ul, tmp_path):
     path = str(tmp_path / "ck.npz")
     clf = trained_classifier(ul)

@@ -6,7 +6,8 @@ import sys
 import pytest
 
 import devicepkg
-from ulearn_host import cli, datasets
+from test_datasets import load
+from ulearn_host import cli, datasets, firmware, tasks
 
 
 @pytest.fixture(autouse=True)
@@ -37,6 +38,19 @@ def test_demo_prints_a_report(capsys):
     out = capsys.readouterr().out
     assert "new class 'pendulum' added on the board" in out
     assert "prequential accuracy" in out
+
+
+def test_the_board_demo_says_what_its_virtual_board_needs(tmp_path, monkeypatch, capsys):
+    load(tasks.load_task, "watch")  # skip off CI when the data is missing
+    monkeypatch.setenv("ULEARN_CACHE", str(tmp_path))  # a cache where nothing is built
+    assert cli.main(["demo"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "run `ulearn firmware build --target qemu-m3`" in err, err
+    monkeypatch.setattr(firmware, "require", lambda target: tmp_path / "firmware.elf")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no QEMU on it
+    assert cli.main(["demo"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "apt-get install qemu-system-arm" in err, err
 
 
 def test_datasets_lists_what_is_installed(capsys):

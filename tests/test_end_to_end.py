@@ -1,21 +1,25 @@
 """Tier 4: host and board end to end, through the real mpremote and the `ulearn` command.
 
-train -> export -> budget -> deploy to a virtual board (MicroPython's own
-interpreter behind a socket) -> the board learns a new class online from a
-stream and checkpoints -> pull -> the host loads the pulled checkpoint and
-measures, on the new class, what the board reported. Then the faults: a
-dropped connection mid-deploy, a full filesystem, a newer bundle format, and
-`mpremote mip install` from the repository's package.json.
+train -> export -> budget -> deploy to a virtual board (MicroPython with ulab on an
+emulated Cortex-M3 under QEMU: 192 KB heap, littlefs on an image file) -> the board
+learns a new class online from a stream and checkpoints -> pull -> the host loads the
+pulled checkpoint and measures, on the new class, what the board reported; a power cut
+on the way. Then real faults: a link cut mid-deploy, a full littlefs, a newer bundle
+format, and `mpremote mip install` from the repository's package.json.
 """
+import hashlib
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import devicepkg
+import vboards
 from test_datasets import load
+from vboards import listdir, mpremote, ok, sha256
 
 NEW = "ROW"
 
@@ -36,6 +40,10 @@ def ulearn_cmd(*argv, check=True):
 
 def as_json(r):
     return json.loads(r.stdout)
+
+
+def digest(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 @pytest.fixture(scope="module")
@@ -59,29 +67,31 @@ def made(tmp_path_factory):
 def test_train_export_budget_deploy_learn_pull(made, vboard, tmp_path):
     import ulearn
     from ulearn_host import tasks, train
-    url = vboard.url
+    dev = vboard.device
     plan = as_json(ulearn_cmd("budget", made["bundle"], "--board", "rp2040", "--json"))[0]
     assert plan["fits"] is True
 
-    r = as_json(ulearn_cmd("deploy", made["bundle"], "-d", url, "--file", made["learn"],
+    r = as_json(ulearn_cmd("deploy", made["bundle"], "-d", dev, "--file", made["learn"],
                            "--file", made["test"], "--json"))
     assert "mpy v6" in r["package"] and {f["action"] for f in r["files"]} == {"written"}
-    again = as_json(ulearn_cmd("deploy", made["bundle"], "-d", url, "--file", made["learn"],
+    again = as_json(ulearn_cmd("deploy", made["bundle"], "-d", dev, "--file", made["learn"],
                                "--file", made["test"], "--json"))
     assert {f["action"] for f in again["files"]} == {"unchanged"}  # hashes match on the board
 
-    before = as_json(ulearn_cmd("run", "-d", url, "evaluate", "stream=/ulearn-data/test.npz",
+    before = as_json(ulearn_cmd("run", "-d", dev, "evaluate", "stream=/ulearn-data/test.npz",
                                 "--json"))[-1]
     assert NEW not in before["per_class"] or before["per_class"][NEW][0] == 0  # cannot know it
-    learned = as_json(ulearn_cmd("run", "-d", url, "learn", "stream=/ulearn-data/learn.npz",
+    learned = as_json(ulearn_cmd("run", "-d", dev, "learn", "stream=/ulearn-data/learn.npz",
                                  "every=100", "--json"))[-1]
     assert learned["n"] == 400 and NEW in learned["classes"]
-    after = as_json(ulearn_cmd("run", "-d", url, "evaluate", "stream=/ulearn-data/test.npz",
+    dev = vboard.restart()  # a power cut: what it learned is in its checkpoint on flash
+    after = as_json(ulearn_cmd("run", "-d", dev, "evaluate", "stream=/ulearn-data/test.npz",
                                "--json"))[-1]
+    assert after["model"] == "/ulearn-data/state.npz"
     hits, n = after["per_class"][NEW]
     assert hits / n > 0.5  # the board learned the new exercise (new subjects, too)
 
-    pulled = as_json(ulearn_cmd("pull", "-d", url, "--dest", str(tmp_path), "--json"))
+    pulled = as_json(ulearn_cmd("pull", "-d", dev, "--dest", str(tmp_path), "--json"))
     assert [p["action"] for p in pulled[:2]] == ["pulled", "pulled"]
     log = (tmp_path / "log.txt").read_text()
     assert "learn: done, 400 samples" in log and "evaluate:" in log
@@ -101,71 +111,114 @@ def test_train_export_budget_deploy_learn_pull(made, vboard, tmp_path):
     assert abs(per32[NEW] - hits / n) <= 2 / n  # float32 numpy: at most a borderline window
 
 
-def test_dropped_connection_mid_deploy_then_a_rerun_completes(made, vboard):
-    vboard.drop_after(20000)  # inside the package upload
-    r = ulearn_cmd("deploy", made["bundle"], "-d", vboard.url, check=False)
-    assert r.returncode == 1 and "Traceback" not in r.stderr
-    assert r.stderr.startswith("ulearn: connection to %s" % vboard.url), r.stderr
-    r = as_json(ulearn_cmd("deploy", made["bundle"], "-d", vboard.url, "--json"))
-    assert "written" in {f["action"] for f in r["files"]}
-    again = as_json(ulearn_cmd("deploy", made["bundle"], "-d", vboard.url, "--json"))
-    assert {f["action"] for f in again["files"]} == {"unchanged"}  # every file verified
+@pytest.fixture
+def socket_board(tmp_path):
+    """A board whose UART is a TCP socket, so that a relay can stand in the link."""
+    board = vboards.start(tmp_path, serial="socket")
+    yield board
+    board.stop()
 
 
-def test_full_filesystem_keeps_the_previous_bundle(made, vboard, tmp_path):
-    import hashlib
-    ulearn_cmd("deploy", made["bundle"], "-d", vboard.url)
-    other = str(tmp_path / "other.npz")
-    ulearn_cmd("export", made["model"], "--capacity", "10", "-o", other)
-    vboard.flash_full(True)
-    r = ulearn_cmd("deploy", other, "-d", vboard.url, check=False)
-    assert r.returncode == 1 and "Traceback" not in r.stderr
-    assert "full" in r.stderr and "previous bundle stays active" in r.stderr, r.stderr
-    active = (vboard.flash / "ulearn-data" / "bundle.npz").read_bytes()
-    assert hashlib.sha256(active).digest() == hashlib.sha256(
-        open(made["bundle"], "rb").read()).digest()
-    assert not (vboard.flash / "ulearn-data" / "bundle.npz.tmp").exists()
-    vboard.flash_full(False)
-    ulearn_cmd("deploy", other, "-d", vboard.url)
-    assert (vboard.flash / "ulearn-data" / "bundle.npz").read_bytes() == open(other, "rb").read()
+def test_dropped_connection_mid_deploy_then_a_rerun_completes(made, socket_board, tmp_path):
+    link = vboards.DropLink(socket_board.device)
+    try:
+        link.drop_after(20000)  # inside the package upload
+        r = ulearn_cmd("deploy", made["bundle"], "-d", link.device, check=False)
+        assert r.returncode == 1 and "Traceback" not in r.stderr
+        assert r.stderr.startswith("ulearn: connection to %s" % link.device), r.stderr
+        r = as_json(ulearn_cmd("deploy", made["bundle"], "-d", link.device, "--json"))
+        assert "written" in {f["action"] for f in r["files"]}
+        sent = link.sent
+        again = as_json(ulearn_cmd("deploy", made["bundle"], "-d", link.device, "--json"))
+        assert {f["action"] for f in again["files"]} == {"unchanged"}  # every file verified
+        # deploying another bundle first sends what that deploy sent (the board hashes
+        # the files it has), then the bundle: cut 2000 bytes into the bundle
+        link.drop_after(link.sent - sent + 2000)
+        other = str(tmp_path / "other.npz")
+        ulearn_cmd("export", made["model"], "--capacity", "10", "-o", other)
+        r = ulearn_cmd("deploy", other, "-d", link.device, check=False)
+        assert r.returncode == 1 and "bundle.npz.tmp" in r.stderr, r.stderr
+        assert r.stderr.rstrip().endswith("the previous bundle stays active"), r.stderr
+        assert sha256(socket_board.device, "/ulearn-data/bundle.npz") == [digest(made["bundle"])]
+    finally:
+        link.close()
+
+
+FILL = """import os
+def free():
+    s = os.statvfs('/')
+    return s[0] * s[3]
+f = open('/fill', 'wb')
+while free() >= %d:
+    f.write(bytearray(512))
+f.close()
+"""
+
+
+def test_full_filesystem_keeps_the_previous_bundle(made, tmp_path, monkeypatch):
+    from ulearn_host import deploy
+    from ulearn_host.board import Board, BoardFull
+    b = vboards.start(tmp_path, fs_size=256 * 1024)
+    try:
+        dev, active = b.device, "/ulearn-data/bundle.npz"
+        ulearn_cmd("deploy", made["bundle"], "-d", dev)
+        other = tmp_path / "other.npz"
+        ulearn_cmd("export", made["model"], "--capacity", "10", "-o", str(other))
+        ok(dev, "exec", FILL % (other.stat().st_size // 2))  # littlefs has less room than it
+        # the host reads the board's free space and stops before writing
+        r = ulearn_cmd("deploy", str(other), "-d", dev, check=False)
+        assert r.returncode == 1 and "Traceback" not in r.stderr
+        assert "full" in r.stderr and "previous bundle stays active" in r.stderr, r.stderr
+        # without that check, littlefs itself raises ENOSPC in the middle of the write
+        monkeypatch.setattr(deploy, "_room", lambda *a: None)
+        with Board(dev) as board, pytest.raises(BoardFull) as e:
+            deploy.deploy(board, str(other))
+        monkeypatch.undo()
+        assert "full while writing %s.tmp" % active in str(e.value)
+        assert "previous bundle stays active" in str(e.value)
+        assert sha256(dev, active) == [digest(made["bundle"])]
+        assert listdir(dev, "/ulearn-data") == ["bundle.npz"]  # the partial copy is gone
+        ok(dev, "rm", ":fill")
+        ulearn_cmd("deploy", str(other), "-d", dev)
+        assert sha256(dev, active) == [digest(other)]
+    finally:
+        b.stop()
 
 
 def test_a_newer_bundle_format_is_refused(made, vboard, tmp_path, monkeypatch):
     import ulearn
+    from ulearn_host import mpy
+    dev = vboard.device
     newer = str(tmp_path / "newer.npz")
     newest = ulearn.checkpoint.VERSION
     monkeypatch.setattr(ulearn.checkpoint, "VERSION", newest + 1)
     ulearn.save(ulearn.Classifier(26, 8), newer)
     monkeypatch.undo()
-    r = ulearn_cmd("deploy", newer, "-d", vboard.url, check=False)
+    r = ulearn_cmd("deploy", newer, "-d", dev, check=False)
     assert r.returncode == 1
     both = "format version %d, this ulearn reads 1 to %d" % (newest + 1, newest)
     assert both in r.stderr, r.stderr
-    assert not (vboard.flash / "lib").exists()  # nothing reached the board
+    assert listdir(dev) == []  # nothing reached the board
     # the board refuses it too, naming both versions
-    (vboard.flash / "lib" / "ulearn").mkdir(parents=True)
-    from ulearn_host import mpy
-    for name, data in mpy.sources().items():
-        (vboard.flash / "lib" / "ulearn" / name).write_bytes(data)
-    (vboard.flash / "newer.npz").write_bytes(open(newer, "rb").read())
-    vboard.reset()  # files put into the flash folder appear at the next boot
-    out = subprocess.run([sys.executable, "-m", "mpremote", "connect", vboard.url, "exec",
-                          "import ulearn\nulearn.load('/newer.npz')"],
-                         capture_output=True, text=True, timeout=60)
+    sources = [mpy.PACKAGE / name for name in mpy.sources()]
+    ok(dev, "mkdir", ":lib", "+", "mkdir", ":lib/ulearn", "+", "cp", *sources, ":lib/ulearn/",
+       "+", "cp", newer, ":newer.npz")
+    out = mpremote(dev, "exec", "import ulearn\nulearn.load('/newer.npz')")
     assert out.returncode != 0
     assert both in out.stdout + out.stderr
 
 
 def test_board_errors_are_clear(vboard, tmp_path):
+    dev = vboard.device
     script = tmp_path / "boom.py"
     script.write_text("print('started')\nraise ValueError('bad reading')\n")
-    r = ulearn_cmd("run", "-d", vboard.url, str(script), check=False)
+    r = ulearn_cmd("run", "-d", dev, str(script), check=False)
     assert r.returncode == 1 and r.stdout == "started\n"
     assert r.stderr.startswith("ulearn: the board raised:\nTraceback")
     assert "ValueError: bad reading" in r.stderr
-    r = ulearn_cmd("run", "-d", vboard.url, "learn", "stream=/x.npz", check=False)
+    r = ulearn_cmd("run", "-d", dev, "learn", "stream=/x.npz", check=False)
     assert r.returncode == 1 and "run `ulearn deploy` first" in r.stderr
-    r = ulearn_cmd("pull", "-d", vboard.url, "--dest", str(tmp_path), "--json")
+    r = ulearn_cmd("pull", "-d", dev, "--dest", str(tmp_path), "--json")
     assert {p["action"] for p in as_json(r)} == {"missing"}
     r = ulearn_cmd("pull", "-d", "socket://127.0.0.1:1", check=False)
     assert r.returncode == 1 and r.stderr.startswith("ulearn: cannot connect to socket://")
@@ -173,24 +226,23 @@ def test_board_errors_are_clear(vboard, tmp_path):
 
 def test_mip_install_from_the_repository(vboard):
     root = devicepkg.ROOT
-    r = subprocess.run([sys.executable, "-m", "mpremote", "connect", vboard.url, "mip",
+    r = subprocess.run([sys.executable, "-m", "mpremote", "connect", vboard.device, "mip",
                         "install", "package.json"], cwd=root, capture_output=True, text=True,
-                       timeout=120)
+                       timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
-    for p in (root / "device" / "ulearn").glob("*.py"):
-        assert (vboard.flash / "lib" / "ulearn" / p.name).read_bytes() == p.read_bytes()
-    out = subprocess.run([sys.executable, "-m", "mpremote", "connect", vboard.url, "exec",
-                          "import ulearn\nc = ulearn.Classifier(2, 2)\nc.learn_one([1, 0], 'a')"
-                          "\nprint(c.predict_one([1, 0]))"],
-                         capture_output=True, text=True, timeout=60)
-    assert out.stdout.strip() == "a"
+    sources = sorted((root / "device" / "ulearn").glob("*.py"))
+    assert sha256(vboard.device, *("/lib/ulearn/" + p.name for p in sources)) == [
+        digest(p) for p in sources]
+    out = ok(vboard.device, "exec", "import ulearn\nc = ulearn.Classifier(2, 2)\n"
+             "c.learn_one([1, 0], 'a')\nprint(c.predict_one([1, 0]))")
+    assert out.strip() == "a"
 
 
 def test_demo_runs_the_whole_path_on_a_virtual_board():
     from ulearn_host import tasks
     load(tasks.load_task, "watch")  # skip off CI when the data is missing
     r = as_json(ulearn_cmd("demo", "--json"))
-    assert r["board"].startswith("virtual board at socket://127.0.0.1:")
+    assert r["board"].startswith("virtual board /dev/pts/") and "QEMU" in r["board"]
     assert r["board_new_class_before"] in (None, 0.0) and r["board_new_class_after"] > 0.5
     assert r["host_new_class_after"] == pytest.approx(r["board_new_class_after"], abs=0.02)
     assert np.isclose(r["board_accuracy_after"], r["host_accuracy_after"], atol=0.01)

@@ -17,7 +17,7 @@ pin), and time is a virtual clock (the loop's clock= and the driver's
 start-up sleeps), so a replay is deterministic and takes no real time. The
 NaN test wraps the driver's readings: its int16 registers cannot hold a NaN.
 
-MicroPython: the same example in the real MicroPython VM with
+MicroPython: the same example in real MicroPython (tests/tier3.py) with
 examples/shim/ as board, busio and digitalio, the unmodified Adafruit driver,
 and a `machine` stand-in whose SoftI2C is the same simulated bus.
 """
@@ -33,7 +33,7 @@ import pytest
 
 import devicepkg
 import sim_mpu6050 as sim
-from tools.mpvm import MicroPythonVM
+import tier3
 from ulearn_host import datasets
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -329,12 +329,33 @@ def SoftI2C(scl, sda, freq=400000):
 
 RUN = '''\
 import json
+import struct
+import sys
+import sim_machine
+sys.modules["machine"] = sim_machine  # over the unix port's own machine module
 import board
 import sim_mpu6050 as sim
 import sensor_learn
+
+
+class Recording:
+    # the samples, read from /samples.f32 (6 float32 each) when the chip measures:
+    # in a board's heap they would crowd out the example
+    def __init__(self, path):
+        self.f = open(path, "rb")
+        self.n = self.f.seek(0, 2) // 24
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, k):
+        self.f.seek(24 * k)
+        return struct.unpack("<6f", self.f.read(24))
+
+
 r = json.load(open("/replay.json"))
 clock = sim.Clock()
-dev = sim.MPU6050(r["samples"], clock)
+dev = sim.MPU6050(Recording("/samples.f32"), clock)
 sim.BUS = sim.Bus(dev)
 sim.PINS[board.D5] = sim.Button(dev, r["learn"])
 sim.PINS[board.D6] = sim.Button(dev, r["label"])
@@ -354,29 +375,32 @@ def windows_printed(out):
     return rows
 
 
-def test_runs_on_micropython_with_the_shim(rig, watch, tmp_path):
+@tier3.on(("unix32-ulab", "py"), ("unix32", "mpy"), ("cp-unix", "py"))
+def test_runs_on_micropython_with_the_shim(mp, rig, watch, tmp_path):
+    """Tier 3, one form per interpreter: MicroPython with ulab from sources, without
+    ulab from .mpy as stock firmware would, and CircuitPython (whose unix port has no
+    board or busio: the shim stands in for its firmware's)."""
     pen, abd = recording_sets(watch, 1, 600)[0][:2]
-    rec = [watch.recordings[k].tolist() for k in (pen, abd)]
+    rec = [watch.recordings[k].astype(np.float32).tolist() for k in (pen, abd)]  # as sent
     runs = [  # learn 8 s of each exercise, then a restart that predicts the next 4 s
         {"samples": rec[0][:400] + rec[1][:400], "learn": [[50, 400], [450, 800]],
          "label": [[400, 405]], "windows": 15},
         {"samples": rec[0][400:600] + rec[1][400:600], "learn": [], "label": [], "windows": 7},
     ]
     outs = []
-    with MicroPythonVM() as vm:
-        vm.put_tree(str(ROOT / "device" / "ulearn"), "/lib/ulearn")
-        vm.put_tree(str(EXAMPLES / "shim"), "/lib")
-        driver = Path(_spec("adafruit_mpu6050").origin)
-        vm.write_file("/lib/adafruit_mpu6050.py", driver.read_bytes())
-        for pkg in ("adafruit_register", "adafruit_bus_device"):
-            vm.put_tree(_spec(pkg).submodule_search_locations[0], "/lib/" + pkg)
-        vm.write_file("/lib/sim_mpu6050.py", (ROOT / "tests" / "sim_mpu6050.py").read_bytes())
-        vm.write_file("/lib/machine.py", MACHINE)
-        vm.write_file("/sensor_learn.py", (EXAMPLES / "sensor_learn.py").read_bytes())
-        for r in runs:
-            vm.write_file("/replay.json", json.dumps(r))
-            outs.append(vm.exec(RUN))
-        (tmp_path / "board.npz").write_bytes(vm.read_file("/learner.npz"))
+    mp.put_tree(EXAMPLES / "shim", "/lib")
+    driver = Path(_spec("adafruit_mpu6050").origin)
+    mp.write_file("/lib/adafruit_mpu6050.py", driver.read_bytes())
+    for pkg in ("adafruit_register", "adafruit_bus_device"):
+        mp.put_tree(_spec(pkg).submodule_search_locations[0], "/lib/" + pkg)
+    mp.write_file("/lib/sim_mpu6050.py", (ROOT / "tests" / "sim_mpu6050.py").read_bytes())
+    mp.write_file("/lib/sim_machine.py", MACHINE)
+    mp.write_file("/sensor_learn.py", (EXAMPLES / "sensor_learn.py").read_bytes())
+    for r in runs:
+        mp.write_file("/samples.f32", np.array(r["samples"], dtype="<f4").tobytes())
+        mp.write_file("/replay.json", json.dumps({k: v for k, v in r.items() if k != "samples"}))
+        outs.append(mp.exec(RUN))
+    (tmp_path / "board.npz").write_bytes(mp.read_file("/learner.npz"))
 
     learned, restarted = outs
     assert "no checkpoint at /learner.npz" in learned

@@ -1,12 +1,13 @@
 """Tests for the board-side window features (device/ulearn/features.py)."""
 
-import json
 import sys
 from array import array
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+import tier3
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO / "device") not in sys.path:
@@ -165,49 +166,15 @@ def test_windower_partial_and_reset():
     assert ready == [False] * 4 + [True]
 
 
-# ------------------------------------------------------------- MicroPython
+# ------------------------------------------------------------- real interpreters
 
-MP_SCRIPT = r"""
-from ulearn import features as F
-from array import array
-res = {}
-w = [[0.5 * i, -1.0 * i, i * i % 7, 1.0, 2.0 + i % 3, 3.0] for i in range(23)]
-res["wf"] = F.window_features(w)
-W = F.Windower(6, 10, 4)
-ready = []
-last = None
-o = array("f", [0.0] * F.n_features(6))
-for i, s in enumerate(w):
-    if W.push(s):
-        ready.append(i + 1)
-        last = list(W.features(o))
-res["ready"] = ready
-res["last"] = last
-res["order"] = W.window()
-try:
-    W.push([1, 2])
-    res["err"] = None
-except ValueError as e:
-    res["err"] = str(e)
-import json
-print("RESULT " + json.dumps(res))
-"""
-
-def test_runs_in_micropython():
-    from tools.mpvm import MicroPythonVM
-    with MicroPythonVM() as vm:
-        vm.makedirs("/lib/ulearn")
-        vm.write_file("/lib/ulearn/__init__.py", "")
-        vm.write_file("/lib/ulearn/features.py", (REPO / "device/ulearn/features.py").read_text())
-        out = vm.exec(MP_SCRIPT)
-    line = [x for x in out.splitlines() if x.startswith("RESULT ")]
-    assert line, out
-    res = json.loads(line[0][len("RESULT ") :])
-
+def test_on_the_board(mp):
+    """Tier 3, the whole matrix (array('f') and float32 maths differ by port)."""
+    wf, ready, last, order, err = tier3.check_scenario("features", mp, tol=1e-6)
     w = [[0.5 * i, -1.0 * i, i * i % 7, 1.0, 2.0 + i % 3, 3.0] for i in range(23)]
-    np.testing.assert_allclose(res["wf"], reference(w), rtol=1e-9, atol=1e-9)
-    assert res["ready"] == [10, 14, 18, 22]
-    assert res["order"] == f32(w[13:23])  # last 10 samples, oldest first
+    np.testing.assert_allclose(wf, reference(w), rtol=1e-6, atol=1e-6)  # float32 on the board
+    assert ready == [10, 14, 18, 22]
+    assert order == f32(w[13:23])  # last 10 samples, oldest first
     # last window: samples 12..21 (ready after the 22nd push); out is float32
-    np.testing.assert_allclose(res["last"], reference(f32(w[12:22])), rtol=1e-6, atol=1e-5)
-    assert res["err"] == "sample has 2 values, expected 6"
+    np.testing.assert_allclose(last, reference(f32(w[12:22])), rtol=1e-6, atol=1e-5)
+    assert err == "sample has 2 values, expected 6"

@@ -2,7 +2,7 @@
 Flower App in host/flower-app submitted with `flwr run` to a real SuperLink,
 either with Flower's simulation runtime (100 simulated devices) or with
 SuperNodes as separate processes on 127.0.0.1, one of them proxying a
-virtual board over mpremote."""
+virtual board (MicroPython under QEMU) over mpremote."""
 import os
 import re
 import signal
@@ -17,6 +17,7 @@ import pytest
 
 import devicepkg
 from test_end_to_end import ulearn_cmd
+from vboards import ok
 
 APP = str(Path(__file__).resolve().parents[1] / "host" / "flower-app")
 BIN = Path(sys.executable).parent  # flwr's commands, installed beside this Python
@@ -175,11 +176,11 @@ def test_deployment_server_and_two_clients_as_processes(federation, bundle_and_s
     from ulearn.checkpoint import read_meta
     from ulearn_host.fed import params
     bundle, stream = bundle_and_stream
-    ulearn_cmd("deploy", bundle, "-d", vboard.url, "--file", stream)  # lands as /ulearn-data/
+    ulearn_cmd("deploy", bundle, "-d", vboard.device, "--file", stream)  # lands as /ulearn-data/
     federation.superlink()
     federation.supernode("host-node", "stream='%s' partition-id=0 num-partitions=2" % stream)
     federation.supernode("board-node", "device='%s' stream='/ulearn-data/%s'"
-                         % (vboard.url, os.path.basename(stream)))
+                         % (vboard.device, os.path.basename(stream)))
     out = str(tmp_path / "theta.npz")
     code, text = federation.run({"bundle": bundle, "out": out, "strategy": "reptile",
                                  "per-round": 2, "rounds": 2, "steps": 10, "seed": 1})
@@ -189,7 +190,7 @@ def test_deployment_server_and_two_clients_as_processes(federation, bundle_and_s
                                                                           ("1", "2", "2")], text
     assert "skipped" not in text, text
     # the board trained in both rounds: its stream cursor moved 2 x 10 rows
-    assert (vboard.flash / "ulearn-data" / "cursor.txt").read_text().strip() == "20"
+    assert ok(vboard.device, "cat", ":/ulearn-data/cursor.txt").strip() == "20"
     start = params.get(ulearn.load(bundle))
     assert any(not np.allclose(g, s) for g, s in zip(params.get(ulearn.load(out)), start))
 

@@ -3,15 +3,14 @@
 Widening must leave the network's function unchanged on every backend and in
 a real MicroPython interpreter; the FLOP counts must equal hand counts.
 """
-import json
 import math
 import types
 
 import pytest
 
 import devicepkg
+import tier3
 from helpers import close
-from tools.mpvm import MicroPythonVM
 
 XS = [[0.5, -1.0, 2.0, 0.1], [-0.3, 0.8, -1.5, 1.2], [1.0, 1.0, -1.0, -2.0], [0.0, 0.2, 0.4, -0.6]]
 
@@ -243,50 +242,14 @@ def test_flops_scale_as_expected():
         ul.flops.learner_flops(clf, replay_k=-1)
 
 
-# -- tier 3: in a real MicroPython interpreter (pure-Python kernels)
+# -- tier 3: real interpreters
 
-SCRIPT = """
-from ulearn.backend import K
-from ulearn.grow import widen
-from ulearn.layers import Dense
-from ulearn.rng import Rng
-rng = Rng(3)
-a, b = Dense(4, 5, "relu"), Dense(5, 6)
-for layer in (a, b):
-    layer.init_glorot(rng)
-    K.set_row(layer.b, 0, 0, [rng.uniform(-0.5, 0.5) for _ in range(layer.n_out)])
-b.rows = 3
-def probs(a, b):
-    out = []
-    for x in XS:
-        z = b.forward(a.forward(K.load_vec(x, K.vec(4))))
-        out += K.tolist(K.softmax(z, b.rows, K.vec(6)))[:3]
-    return out
-result = [probs(a, b)]
-grow = Rng(7)
-for width in (6, 10, 19):
-    a, b = widen(a, b, width, grow)
-    result.append(probs(a, b))
-result.append(K.tolist(a.W) + K.tolist(b.W))
-"""
-
-
-def test_widen_in_micropython():
-    with MicroPythonVM() as vm:
-        vm.put_tree(str(devicepkg.DEVICE / "ulearn"), "/lib/ulearn")
-        out = vm.exec("import json\nXS = %s\n%s\nprint(json.dumps(result))" % (json.dumps(XS), SCRIPT))
-        counted = json.loads(vm.exec(
-            "import json, ulearn\nfrom ulearn.flops import learner_flops\n"
-            "c = ulearn.Classifier(6, 4, hidden=5, optimizer=ulearn.SGD(0.1, momentum=0.5))\n"
-            "print(json.dumps(learner_flops(c, replay_k=2)))"))
+def test_widen_on_the_board(mp):
+    """The whole matrix: widening keeps the function and matches CPython; FLOPs count alike."""
+    *before_after, weights, counted = tier3.check_scenario("widen", mp, tol=1e-6)
+    for p in before_after[1:]:
+        assert close(p, before_after[0], 1e-5)
+    assert len(before_after) == 4 and len(weights) == 19 * 4 + 6 * 19
     ul = devicepkg.use("python")
     c = ul.Classifier(6, 4, hidden=5, optimizer=ul.SGD(0.1, momentum=0.5))
     assert counted == ul.flops.learner_flops(c, replay_k=2)
-    got = json.loads(out)
-    for p in got[1:-1]:
-        assert close(p, got[0], 1e-5)
-    ns = {"XS": XS}
-    exec(SCRIPT, ns)
-    want = ns["result"]
-    assert len(got) == len(want) == 5 and len(got[-1]) == 19 * 4 + 6 * 19
-    assert all(close(g, w, 1e-6) for g, w in zip(got, want))

@@ -1,171 +1,199 @@
-"""Tier 3: the device package inside a real MicroPython interpreter.
+"""Tier 3: the device package in real interpreters, compared with CPython.
 
-MicroPython's own WebAssembly port (npm package, run by Node.js) with the
-device package copied into its filesystem at /lib/ulearn. The port has no
-ulab, so this runs the pure-Python path, which is then checked against CPython.
+Each test compares the package's behaviour in an interpreter with CPython's
+on the same path (tier3.check_scenario), so each runs on the whole matrix:
+MicroPython with ulab, without ulab, CircuitPython with its ulab; sources and
+.mpy. The 10,000-step heap check runs once per interpreter, in the form a
+board would import (.mpy on MicroPython, sources on CircuitPython).
 """
 import json
 
+import numpy as np
 import pytest
 
 import devicepkg
-from helpers import blobs, close, snapshot
-from tools.mpvm import MicroPythonVM
+import tier3
+from helpers import blobs
+from test_sparse import model as sparse_model
 
 MODULES = sorted(p.stem for p in (devicepkg.DEVICE / "ulearn").glob("*.py"))
 
 
-@pytest.fixture(scope="module")
-def vm():
-    with MicroPythonVM() as vm:
-        vm.put_tree(str(devicepkg.DEVICE / "ulearn"), "/lib/ulearn")
-        yield vm
-
-
-def test_every_device_module_imports(vm):
-    assert vm.exec("import sys; print(sys.implementation.name)").strip() == "micropython"
+def test_every_device_module_imports(mp_module):
+    mp = mp_module
+    assert mp.eval_json("__import__('sys').implementation.name") == mp.impl
     for name in MODULES:
-        if name == "kern_np":
-            continue
-        vm.exec("import ulearn.%s" % name)
-    assert vm.exec("from ulearn import backend; print(backend.NAME)").strip() == "python"
-    # without ulab the array kernels refuse to load, and say why
-    out = vm.exec("try:\n import ulearn.kern_np\nexcept ImportError as e:\n print('ImportError', e)")
-    assert out.startswith("ImportError") and "numpy" in out
+        if name != "kern_np" or mp.has_ulab:
+            mp.exec("import ulearn.%s" % name)
+    assert mp.eval_json("__import__('ulearn').backend.NAME") == tier3.backend_of(mp)
+    assert mp.eval_json("__import__('ulearn').classifier.__file__") == (
+        "/lib/ulearn/classifier." + mp.form)
+    if not mp.has_ulab:  # the array kernels refuse to load, and say why
+        out = mp.exec("try:\n import ulearn.kern_np\n"
+                      "except ImportError as e:\n print('ImportError', e)")
+        assert out.startswith("ImportError") and "numpy" in out
 
 
-def run_on_cpython(stream):
-    ul = devicepkg.use("python")
-    clf = ul.Classifier(4, 3, optimizer=ul.SGD(0.05, momentum=0.5, clip=5.0))
-    probs = []
-    for x, y in stream:
-        probs.append(clf.predict_proba_one(x).get(y, 0.0))
+def test_learn_predict_loop_matches_cpython(mp_module):
+    got = tier3.check_scenario("classifier_stream", mp_module,
+                               {"stream.json": tier3.ints(blobs(300))})
+    assert len(got) == 300 and sum(p > 0.5 for p in got[-100:]) > 90
+
+
+def test_anomaly_scorer_matches_cpython(mp_module):
+    normal = [x for x, _ in tier3.ints(blobs(300))]
+    *scores, (threshold, odd, usual) = tier3.check_scenario(
+        "anomaly_stream", mp_module, {"normal.json": normal})
+    assert len(scores) == 300 and threshold > 0 and odd is True and usual is False
+
+
+def test_bad_input_on_the_board(mp_module):
+    assert tier3.check_scenario("bad_input", mp_module) == [
+        ["ValueError", "x has 2 values, expected 3"],
+        ["ValueError", "x[1] is nan: inputs must be finite"],
+        ["TypeError", "x[1] is 'x', not a number"],
+        "accepted b",
+        ["ValueError", "label 'c' would be class 3, beyond capacity 2"],
+        ["a", "b"],
+    ]
+
+
+def test_damaged_checkpoint_is_refused_on_the_board(mp_module):
+    [message] = tier3.check_scenario("damaged_checkpoint", mp_module)
+    assert message.startswith("d.npz: ") and not message.endswith(": ")  # a reason, on every port
+
+
+# -- every kind of learner crosses between CPython and the board, both ways
+
+def plain(ul, path):
+    clf = ul.Classifier(4, 4, optimizer=ul.SGD(0.05, momentum=0.5, clip=5.0))
+    for x, y in blobs(100):
+        clf.learn_one(x, "abc"[y])
+    ul.save(clf, path)
+    return 4, "abcd"  # features; the labels the board's stream uses (one new)
+
+
+def int8_extractor(ul, path):
+    rng = ul.rng.Rng(2)
+    f = ul.Frozen(4, 6, "relu", int8=True).set_weights(
+        [[rng.uniform(-1, 1) for _ in range(4)] for _ in range(6)], [0.1] * 6)
+    clf = ul.Classifier(4, 3, extractor=[f], optimizer=ul.SGD(0.05, momentum=0.5))
+    for x, y in blobs(100):
         clf.learn_one(x, y)
-    return probs, clf
+    ul.save(clf, path)
+    return 4, [0, 1, 2]
 
 
-def test_learn_predict_loop_matches_cpython(vm):
-    stream = blobs(300)
-    vm.write_file("/stream.json", json.dumps(stream))
-    out = vm.exec(
-        "import json\n"
-        "from ulearn import Classifier, SGD\n"
-        "clf = Classifier(4, 3, optimizer=SGD(0.05, momentum=0.5, clip=5.0))\n"
-        "probs = []\n"
-        "for x, y in json.load(open('/stream.json')):\n"
-        "    probs.append(clf.predict_proba_one(x).get(y, 0.0))\n"
-        "    clf.learn_one(x, y)\n"
-        "print(json.dumps(probs))\n")
-    got = json.loads(out)
-    want, _ = run_on_cpython(stream)
-    assert close(got, want, 1e-6)
-    assert sum(p > 0.5 for p in got[-100:]) > 90
+def hidden_layer(ul, path):
+    clf = ul.Classifier(4, 4, hidden=3, grow_step=2, max_hidden=9,
+                        optimizer=ul.SGD(0.05, momentum=0.5))
+    for x, y in blobs(100):
+        clf.learn_one(x, y)
+    ul.save(clf, path)
+    return 4, [0, 1, 2, 3]  # a fourth class arrives on the board: the layer grows
 
 
-def test_anomaly_scorer_matches_cpython(vm):
-    stream = [x for x, _ in blobs(300)]
-    vm.write_file("/normal.json", json.dumps(stream))
-    out = vm.exec(
-        "import json\n"
-        "from ulearn import AnomalyDetector\n"
-        "det = AnomalyDetector(4, hidden=2, warmup=20)\n"
-        "scores = [det.learn_one(x) for x in json.load(open('/normal.json'))]\n"
-        "print(json.dumps([scores, det.threshold, det.is_anomaly([9.0, -9.0, 9.0, -9.0]),"
-        " det.is_anomaly([1.0, 2.0, 1.0, 2.0])]))\n")
-    scores, threshold, odd, usual = json.loads(out)
-    ul = devicepkg.use("python")
-    det = ul.AnomalyDetector(4, hidden=2, warmup=20)
-    assert close(scores, [det.learn_one(x) for x in stream], 1e-6)
-    assert close([threshold], [det.threshold], 1e-6)
-    assert odd is True and usual is False
+def replay(ul, path):
+    clf = ul.Classifier(4, 3, hidden=4, replay=12, replay_k=2, optimizer=ul.SGD(0.05, momentum=0.5))
+    for x, y in blobs(100):
+        clf.learn_one(x, y)
+    ul.save(clf, path)
+    return 4, [0, 1, 2]
 
 
-def test_checkpoint_round_trip_and_exchange_with_cpython(vm, tmp_path):
-    stream = blobs(100)
-    vm.write_file("/stream.json", json.dumps(stream))
-    vm.exec(
-        "import json, ulearn\n"
-        "clf = ulearn.Classifier(4, 3, optimizer=ulearn.SGD(0.05, momentum=0.5, clip=5.0))\n"
-        "for x, y in json.load(open('/stream.json')):\n"
-        "    clf.learn_one(x, y)\n"
-        "ulearn.save(clf, '/ck.npz')\n"
-        "back = ulearn.load('/ck.npz')\n"
-        "K = ulearn.backend.K\n"
-        "assert [K.tolist(a) for a in back.arrays()] == [K.tolist(a) for a in clf.arrays()]\n"
-        "assert back.state() == clf.state()\n")
-    # the board's file is an ordinary .npz that CPython's ulearn loads
-    path = tmp_path / "ck.npz"
-    path.write_bytes(vm.read_file("/ck.npz"))
-    _, ref = run_on_cpython(stream)
-    for backend in ("python", "numpy"):
+def sparse_selection(ul, path):
+    clf = sparse_model(ul, momentum=0.5)
+    data = blobs(20, n_features=6, n_classes=4, seed=5)
+    clf.select_updates([x for x, _ in data], [y for _, y in data], budget_bytes=1800)
+    for x, y in data[:10]:
+        clf.learn_one(x, y)
+    ul.save(clf, path)
+    return 6, [0, 1, 2, 3]
+
+
+def anomaly_detector(ul, path):
+    det = ul.AnomalyDetector(4, hidden=2, warmup=20,
+                             extractor=[ul.Frozen(4, 5, "tanh", int8=True).set_weights(
+                                 [[0.1 * (i - j) for j in range(4)] for i in range(5)], [0.0] * 5)])
+    for x, _ in blobs(100):
+        det.learn_one(x)
+    ul.save(det, path)
+    return 4, None
+
+
+def exported_bundle(ul, path):
+    # what `ulearn train` and `ulearn export --int8` make: an int8 extractor,
+    # the last hidden layer kept trainable (and growing), room for new classes, replay
+    from ulearn_host import export, train
+    data = blobs(150, n_features=6, n_classes=3, seed=1)
+    net = train.train(np.array([x for x, _ in data], dtype=np.float32), [y for _, y in data], 3,
+                      hidden=(8, 6), epochs=5, quiet=True)
+    model = str(path) + ".model.npz"
+    ul.save(net.to_classifier(["a", "b", "c"]), model)
+    export.export(model, path, int8=True, capacity=5, trainable_last=True, replay=8,
+                  grow_step=2, max_hidden=10)
+    return 6, "abcd"
+
+
+KINDS = [plain, int8_extractor, hidden_layer, replay, sparse_selection, anomaly_detector,
+         exported_bundle]
+
+
+@pytest.mark.parametrize("make", KINDS, ids=lambda f: f.__name__)
+def test_learners_cross_between_cpython_and_the_board(mp_module, make, tmp_path):
+    """Saved on the host, loaded on the board; learnt on, saved on the board, loaded
+    on the host: each side predicts what the other does."""
+    ul = devicepkg.use("numpy")
+    path = str(tmp_path / "in.npz")
+    n_features, labels = make(ul, path)
+    raw = blobs(40, n_features=n_features, n_classes=4, seed=7)
+    stream = tier3.ints(raw)
+    files = {"in.npz": open(path, "rb").read(), "exchange.json": {
+        "probes": [x for x, _ in stream[:8]],
+        "stream": [(x, None if labels is None else labels[y % len(labels)])
+                   for x, y in stream[8:]]}}
+    # the host's file loads on the board, and the board learns on, as on CPython
+    loaded, reloaded = tier3.check_scenario("exchange", mp_module, files)
+    host = ul.load(path)
+    tier3.agree(loaded["config"], host.config())
+    tier3.agree(loaded["arrays"], [ul.backend.K.tolist(a) for a in host.arrays()], 1e-7)
+    assert reloaded["config"] != loaded["config"] or reloaded["state"] != loaded["state"]
+    # and the board's file loads on CPython, predicting what the board predicted
+    out = tmp_path / "out.npz"
+    out.write_bytes(mp_module.read_file("/out.npz"))
+    probes = [x for x, _ in tier3.floats(raw[:8])]
+    for backend in ("numpy", tier3.backend_of(mp_module)):
         ul = devicepkg.use(backend)
-        got = ul.load(str(path))
-        got_arrays = snapshot(ul, got)[2]
-        want = snapshot(devicepkg.use("python"), ref)
-        assert got.config() == want[0] and got.state() == want[1]
-        assert all(close(a, b, 1e-6) for a, b in zip(got_arrays, want[2]))
-    # and a CPython checkpoint loads on the board
-    devicepkg.use("python").save(ref, str(tmp_path / "host.npz"))
-    vm.write_file("/host.npz", (tmp_path / "host.npz").read_bytes())
-    out = vm.exec("import ulearn\nprint(ulearn.load('/host.npz').labels)")
-    assert out.strip() == repr(ref.labels)
+        back = ul.load(str(out))
+        assert back.config() == reloaded["config"]
+        tier3.agree(json.loads(json.dumps(back.state())), reloaded["state"], 1e-7)
+        tier3.agree([ul.backend.K.tolist(a) for a in back.arrays()], reloaded["arrays"], 1e-7)
+        if labels:
+            got = [sorted(back.predict_proba_one(x).items()) for x in probes]
+        else:
+            got = [back.score_one(x) for x in probes]
+        tier3.agree(json.loads(json.dumps(got)), reloaded["predictions"], 1e-6)
 
 
-def test_bad_input_on_the_board(vm):
-    out = vm.exec(
-        "import ulearn\n"
-        "clf = ulearn.Classifier(3, 2)\n"
-        "clf.learn_one([1.0, 2.0, 3.0], 'a')\n"
-        "for x, y in (([1.0, 2.0], 'a'), ([1.0, float('nan'), 3.0], 'a'),\n"
-        "             ([1.0, 'x', 3.0], 'a'), ([1.0, 2.0, 3.0], 'b'), ([1.0, 2.0, 3.0], 'c')):\n"
-        "    try:\n"
-        "        clf.learn_one(x, y)\n"
-        "        print('accepted', y)\n"
-        "    except (ValueError, TypeError) as e:\n"
-        "        print(type(e).__name__, e)\n"
-        "print(clf.labels)\n")
-    lines = out.strip().splitlines()
-    assert lines[0] == "ValueError x has 2 values, expected 3"
-    assert lines[1] == "ValueError x[1] is nan: inputs must be finite"
-    assert lines[2] == "TypeError x[1] is 'x', not a number"
-    assert lines[3] == "accepted b"
-    assert lines[4] == "ValueError label 'c' would be class 3, beyond capacity 2"
-    assert lines[5] == "['a', 'b']"
+# -- the heap over a long run
 
-
-def test_damaged_checkpoint_is_refused_on_the_board(vm):
-    vm.exec("import ulearn\nc = ulearn.Classifier(3, 2)\nc.learn_one([1, 2, 3], 0)\n"
-            "ulearn.save(c, '/d.npz')")
-    data = bytearray(vm.read_file("/d.npz"))
-    data[len(data) // 2] ^= 0xFF
-    vm.write_file("/d.npz", bytes(data))
-    out = vm.exec("import ulearn\ntry:\n ulearn.load('/d.npz')\nexcept ulearn.CheckpointError as e:\n"
-                  " print('refused:', e)")
-    assert out.startswith("refused: /d.npz: ")
-
-
-def test_heap_does_not_grow_over_10000_steps(vm):
-    vm.write_file("/imu.json", json.dumps(blobs(700, n_features=26, n_classes=7)))
-    vm.exec(
+@tier3.on(("unix32-ulab", "mpy"), ("unix32", "mpy"), ("cp-unix", "py"))
+def test_heap_does_not_grow_over_10000_steps(mp):
+    mp.write_file("/imu.json", json.dumps(tier3.ints(blobs(140, n_features=26, n_classes=7))))
+    mp.exec(
         "import json, ulearn\n"
-        "data = json.load(open('/imu.json'))\n"
+        "data = [([v / 256 for v in x], y) for x, y in json.load(open('/imu.json'))]\n"
         "clf = ulearn.Classifier(26, 7, optimizer=ulearn.SGD(0.02, momentum=0.5, clip=5.0))\n"
         "det = ulearn.AnomalyDetector(26, hidden=6)\n"
         "t = 0\n"
-        "def chunk(n):\n"
+        "def step():\n"
         "    global t\n"
-        "    for _ in range(n):\n"
-        "        x, y = data[t % 700]\n"
-        "        clf.predict_one(x)\n"
-        "        clf.learn_one(x, y)\n"
-        "        det.learn_one(x)\n"
-        "        t += 1\n")
-    # this port collects only when a top-level run returns, so learn in chunks
-    # and read the live heap in a separate run after the collection
-    heap = []
-    for _ in range(20):
-        vm.exec("chunk(500)")
-        heap.append(vm.mem_alloc())
-    assert int(vm.exec("print(clf.n_seen, det.n_seen)").split()[0]) == 10000
-    # once all classes have arrived (first chunk) the live heap stays put
-    assert heap[1:] == [heap[1]] * 19, heap
+        "    x, y = data[t % 140]\n"
+        "    clf.predict_one(x)\n"
+        "    clf.learn_one(x, y)\n"
+        "    det.learn_one(x)\n"
+        "    t += 1\n")
+    heap = tier3.heap_readings(mp, "step()", 10000, 500)
+    assert mp.eval_json("[clf.n_seen, det.n_seen]") == [10000, 10000]
+    # from the first reading (all classes have arrived) the live heap stays put
+    assert heap == [heap[0]] * 20, heap

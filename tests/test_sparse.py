@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import devicepkg
+import tier3
 from helpers import blobs, reloaded, snapshot
 
 
@@ -272,47 +273,52 @@ def board_model(ul):
     return clf
 
 
-def test_selection_training_and_memory_on_the_board(tmp_path):
-    # tier 3: MicroPython selects the same channels, trains to the same
-    # predictions, and allocates what the planner predicts (within 20%), for
-    # a selection of one row, of part of a layer, and of parts of two layers
-    import json
+BUDGETS = (2500, 4800, 10800)  # select one row, part of a layer, parts of two layers
 
-    from tools.mpvm import MicroPythonVM
-    ul = devicepkg.use("python")
-    path = str(tmp_path / "m.npz")
-    ul.save(board_model(ul), path)
-    data = blobs(60, n_features=26, n_classes=7, seed=11)
-    X, y = [x for x, _ in data[:28]], [t for _, t in data[:28]]
-    T = [x for x, _ in data[28:]]
-    with MicroPythonVM() as vm:
-        vm.put_tree(str(devicepkg.DEVICE / "ulearn"), "/lib/ulearn")
-        vm.write_file("/m.npz", open(path, "rb").read())
-        vm.write_file("/s.json", json.dumps([X, y, T]))
-        vm.exec("import json, ulearn, ulearn.sparse\nX, y, T = json.load(open('/s.json'))\n"
-                "clf = sel = x = t = None\n")  # the code is loaded, the names exist
-        for budget in (2500, 4800, 10800):
-            vm.exec("clf = ulearn.load('/m.npz')\nclf.learn_one(X[0], y[0])\n")
-            before = vm.mem_alloc()
-            vm.exec("sel = clf.select_updates(X, y, %d)\n"
-                    "for x, t in zip(X, y):\n    clf.learn_one(x, t)\n" % budget)
-            sel = vm.eval_json("sel")
-            vm.exec("sel = None")
-            after = vm.mem_alloc()
-            got = vm.eval_json("[clf.predict_proba_one(x) for x in T]")
-            clf = ul.load(path)
-            clf.learn_one(X[0], y[0])
-            want = clf.select_updates(X, y, budget)
-            assert sel["picks"] == want["picks"] and sel["cost"] == want["cost"]
-            for x, t in zip(X, y):
-                clf.learn_one(x, t)
-            for g, x in zip(got, T):
-                w = clf.predict_proba_one(x)
-                assert max(abs(g[str(k)] - w[k]) for k in w) < 1e-5
-            dims, top = clf._sparse_dims()
-            planned = ul.sparse.allocated(dims, [len(p) for p in want["picks"]], top)
-            assert abs((after - before) - planned) <= 0.2 * planned, (budget, after - before,
-                                                                      planned, want["picks"])
+
+def board_files(tmp_path):
+    """The files of the sparse_board scenario: the host's model and the support set."""
+    ul = devicepkg.use("numpy")
+    path = tmp_path / "m.npz"
+    ul.save(board_model(ul), str(path))
+    data = tier3.ints(blobs(60, n_features=26, n_classes=7, seed=11))
+    return {"m.npz": path.read_bytes(), "sparse.json": {
+        "X": [x for x, _ in data[:28]], "y": [t for _, t in data[:28]],
+        "T": [x for x, _ in data[28:]], "budgets": BUDGETS}}
+
+
+def test_selection_and_training_on_the_board(mp, tmp_path):
+    """Tier 3, the whole matrix: the channels CPython selects, trained to its predictions."""
+    # measured: 1.4e-6 apart on the ulab paths; 1.1e-5 on the pure-Python path, whose
+    # scalar sums are float32 on the board and float64 on CPython
+    out = tier3.check_scenario("sparse_board", mp, board_files(tmp_path),
+                               tol=1e-5 if mp.has_ulab else 2e-5)
+    picks = [sel["picks"] for sel in out[::33]]  # a selection, then 32 rows of predictions
+    assert [[len(p) for p in layers] for layers in picks] == [[0, 1], [10, 0], [32, 4]], picks
+
+
+@tier3.on(("unix32-ulab", "py"), ("unix32", "py"), ("cp-unix", "py"))
+def test_trained_rows_allocate_what_the_planner_predicts(mp, tmp_path):
+    """Tier 3, one form per interpreter (the form does not change the learner's
+    objects): within 20% of the planner, per budget. Measured 0.81-1.01 of it on
+    the pure-Python path, 1.10-1.18 on the ulab ones."""
+    tier3.put_files(mp, board_files(tmp_path))
+    mp.exec("import json, ulearn, ulearn.sparse\n"
+            "io = json.load(open('/sparse.json'))\n"
+            "X = [[v / 256 for v in x] for x in io['X']]\ny = io['y']\n"
+            "clf = sel = x = t = None\n")  # the code is loaded, the names exist
+    ul = devicepkg.use("numpy")
+    dims, top = ul.load(str(tmp_path / "m.npz"))._sparse_dims()
+    for budget in BUDGETS:
+        mp.exec("clf = ulearn.load('/m.npz')\nclf.learn_one(X[0], y[0])\n")
+        before = mp.mem_alloc()
+        mp.exec("sel = clf.select_updates(X, y, %d)\n"
+                "for x, t in zip(X, y):\n    clf.learn_one(x, t)\n" % budget)
+        picks = mp.eval_json("sel['picks']")
+        mp.exec("sel = None")
+        allocated = mp.mem_alloc() - before
+        planned = ul.sparse.allocated(dims, [len(p) for p in picks], top)
+        assert abs(allocated - planned) <= 0.2 * planned, (budget, allocated, planned, picks)
 
 
 def test_flops_of_a_sparse_step_by_hand():

@@ -26,22 +26,26 @@ def open_learner(bundle=BUNDLE, state=STATE):
         return load(bundle), bundle
 
 
-def learn(stream, every=100, bundle=BUNDLE, state=STATE, log=LOG):
-    # prequential: predict each sample, then learn it
+def learn(stream, every=100, passes=1, bundle=BUNDLE, state=STATE, log=LOG):
+    # prequential: predict each sample, then learn it; `passes` times over
+    # the stream, read from flash again on each pass
     clf, src = open_learner(bundle, state)
+    s = Stream(stream)
     n = hits = 0
-    for x, y in Stream(stream):
-        hits += clf.predict_one(x) == y
-        clf.learn_one(x, y)
-        n += 1
-        if n % every == 0:
-            save(clf, state)
-            say(log, "learn: %d samples, prequential accuracy %.3f, saved %s"
-                % (n, hits / n, state))
+    for _ in range(passes):
+        for x, y in s:
+            hits += clf.predict_one(x) == y
+            clf.learn_one(x, y)
+            n += 1
+            if n % every == 0:
+                save(clf, state)
+                say(log, "learn: %d samples, prequential accuracy %.3f, saved %s"
+                    % (n, hits / n, state))
     save(clf, state)
-    say(log, "learn: done, %d samples from %s, %d classes" % (n, stream, len(clf.labels)))
-    report("learn", {"n": n, "prequential": hits / max(n, 1), "start": src,
-                     "classes": clf.labels})
+    say(log, "learn: done, %d samples from %s (%d passes), %d classes"
+        % (n, stream, passes, len(clf.labels)))
+    report("learn", {"n": n, "passes": passes, "prequential": hits / max(n, 1),
+                     "start": src, "classes": clf.labels})
 
 
 def evaluate(stream, bundle=BUNDLE, state=STATE, log=LOG):

@@ -20,7 +20,7 @@ _F32 = 4  # bytes per weight
 def widen(layer, nxt, width, rng, noise=0.0, opt=None):
     """New Dense layers (layer2, nxt2): layer widened to `width` outputs, nxt
     taking `width` inputs, nxt2.rows == nxt.rows. rng: a ulearn.rng.Rng (or
-    anything with random()); it picks the units copied and draws the noise.
+    anything with random() and below(n)); it picks the units copied and draws the noise.
     noise > 0 adds uniform(-noise, noise) to the copies' incoming weights to
     break their symmetry; the function is then no longer exactly preserved.
     opt: the optimizer, to give the new layers zeroed momentum buffers
@@ -41,8 +41,7 @@ def widen(layer, nxt, width, rng, noise=0.0, opt=None):
         raise ValueError("noise must be a finite number >= 0, got %r" % (noise,))
     src = list(range(n))  # src[j]: the old unit new unit j copies
     for _ in range(width - n):
-        k = int(rng.random() * n)
-        src.append(k if k < n else n - 1)
+        src.append(rng.below(n))
     share = [0.5 + rng.random() for _ in range(width)]  # of unit src[j]'s output
     total = [0.0] * n
     for j in range(width):

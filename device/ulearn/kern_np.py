@@ -14,6 +14,7 @@ except ImportError:
 
 F = getattr(np, "float32", None) or np.float  # float32 as on the boards
 I8 = np.int8
+_BLOCK = 4096  # bytes: the largest temporary a training step makes
 
 
 def vec(n):
@@ -131,8 +132,13 @@ def step(W, U, b, u, g, x, rows, lr, mu, gin):
     if gin is not None:
         gin = matT_vec(W, g, rows, gin)
     lg = lr * g  # scaled before the outer product: no full-size temporary for it
-    _descend(_rows(W, rows), _rows(U, rows) if U is not None else None,
-             lg.reshape((rows, 1)) * x.reshape((1, len(x))), mu)
+    n = len(x)
+    P, V = _rows(W, rows), _rows(U, rows) if U is not None else None
+    k = _BLOCK // (4 * n) or 1  # rows of g x^T per temporary
+    if rows <= k:
+        _descend(P, V, lg.reshape((rows, 1)) * x.reshape((1, n)), mu)
+    else:
+        _descend_blocks(P, V, lg.reshape((rows, 1)), x.reshape((1, n)), mu, k)
     _descend(_rows(b, rows), _rows(u, rows) if u is not None else None, lg, mu)
     return gin
 
@@ -144,6 +150,24 @@ def _descend(P, V, d, mu):
     else:
         V *= mu
         V += d
+        P -= V
+
+
+def _descend_blocks(P, V, c, r, mu, k):
+    # _descend(P, V, c * r, mu) for a column c times a row r, making c * r k
+    # rows at a time: on a 192 KB heap, live objects and garbage pinned by
+    # pointer-like numbers can leave no free run of 16 KB (a 64 x 64 float32
+    # outer product) while many of 4 KB remain
+    A = P if V is None else V
+    if V is not None:
+        V *= mu
+    for i in range(0, len(c), k):
+        a = A[i:i + k]
+        if V is None:
+            a -= c[i:i + k] * r
+        else:
+            a += c[i:i + k] * r
+    if V is not None:
         P -= V
 
 

@@ -24,7 +24,10 @@ def parse(head):
     n = struct.unpack("<H", head[8:10])[0]
     if n > _MAX_HEADER or len(head) < 10 + n:
         raise ValueError(".npy header too long")
-    h = head[10:10 + n].decode()
+    try:
+        h = head[10:10 + n].decode()
+    except UnicodeError:  # MicroPython's has no message
+        raise ValueError(".npy header is not text")
     for code in _DESCR:
         if header(_shape(h), code)[10:].decode() == h:
             return _shape(h), code, 10 + n

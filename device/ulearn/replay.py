@@ -108,10 +108,10 @@ class Replay:
         # draws, it leaves the live heap the same size after every call
         g = self._rng
         g.s = self._s[0]
-        u = g.random()  # < 1, so the result is < n
+        k = g.below(n)
         self._s[0] = g.s
         g.s = 1
-        return int(u * n)
+        return k
 
     # -- filling
 

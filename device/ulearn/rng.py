@@ -7,13 +7,22 @@ class Rng:
     def __init__(self, seed=1):
         self.s = (seed * 2654435761) & _MASK or 1
 
-    def random(self):
+    def _next(self):
         s = self.s
         s ^= (s << 13) & _MASK
         s ^= s >> 17
         s ^= (s << 5) & _MASK
         self.s = s
-        return s / 4294967296.0
+        return s
+
+    def random(self):
+        # in [0, 1) on CPython; float32 firmware rounds the top 128 states up to 1.0
+        return self._next() / 4294967296.0
+
+    def below(self, n):
+        # uniform int in [0, n) by integer maths: never n, and the same on every
+        # port (what int(random() * n) gives on CPython)
+        return self._next() * n >> 32
 
     def uniform(self, lo, hi):
         return lo + (hi - lo) * self.random()

@@ -58,8 +58,7 @@ class Writer:
 
 def members(f):
     # {name: (data offset, size, crc)} of a stored ZIP, checked for shape
-    f.seek(0, 2)
-    end = f.tell()
+    end = f.seek(0, 2)  # seek returns the position: some file objects have no tell()
     if end < 22:
         raise ZipError("file is too short to be a checkpoint (%d bytes)" % end)
     f.seek(end - 22)
@@ -79,7 +78,10 @@ def members(f):
          off) = struct.unpack("<6H3L5H2L", h[4:])
         if method != 0 or flags & 1 or csize != size or nlen > _MAX_NAME or xlen or clen:
             raise ZipError("ZIP member is compressed, encrypted or foreign")
-        name = f.read(nlen).decode()
+        try:
+            name = f.read(nlen).decode()
+        except UnicodeError:  # MicroPython's has no message
+            raise ZipError("ZIP member name is not UTF-8")
         if name in out:
             raise ZipError("ZIP member %s appears twice" % name)
         out[name] = (off, size, crc)

@@ -91,13 +91,16 @@ class Board:
     def _io(self, what):
         # mpremote and pyserial errors -> one BoardError naming what we were doing
         from mpremote.transport import TransportError, TransportExecError
+        from serial import SerialException
         try:
             yield
         except TransportExecError as e:
             last = e.error_output.strip().splitlines()[-1:] or ["?"]
             raise BoardError("board raised while %s: %s" % (what, last[0]))
         except OSError as e:
-            if type(e) is not OSError or e.errno is None:  # pyserial/socket: the link
+            # the link (pyserial, sockets), else the board's own error, which mpremote
+            # raises as OSError(errno) (so FileNotFoundError for ENOENT)
+            if e.errno is None or isinstance(e, (SerialException, ConnectionError)):
                 raise BoardError("connection to %s lost while %s: %s" % (self.device, what, e))
             if e.errno == errno.ENOSPC:  # the board's own errors, as mpremote converts them
                 raise BoardFull("board filesystem is full while %s" % what)
@@ -123,10 +126,8 @@ class Board:
         with self._io("hashing %s" % path):
             try:
                 return binascii.hexlify(self.t.fs_hashfile(path, "sha256")).decode()
-            except OSError as e:
-                if e.errno == errno.ENOENT:
-                    return None
-                raise
+            except FileNotFoundError:
+                return None
 
     def write(self, path, data, progress=None):
         """Write bytes to a board file, then check its hash on the board."""
@@ -156,8 +157,13 @@ class Board:
         return data
 
     def exists(self, path):
+        # not mpremote's fs_exists: it says False when the link is gone
         with self._io("looking for %s" % path):
-            return self.t.fs_exists(path)
+            try:
+                self.t.fs_stat(path)
+            except FileNotFoundError:
+                return False
+        return True
 
     def makedirs(self, path):
         parts = [p for p in path.split("/") if p]
@@ -169,8 +175,8 @@ class Board:
 
     def remove(self, path):
         """Remove a board file if it exists."""
-        with self._io("removing %s" % path):
-            if self.t.fs_exists(path):
+        if self.exists(path):
+            with self._io("removing %s" % path):
                 self.t.fs_rmfile(path)
 
     def rename(self, src, dst):

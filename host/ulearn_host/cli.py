@@ -5,6 +5,7 @@ import os
 import sys
 
 from . import __version__
+from .firmware.targets import DEFAULT as FIRMWARE_DEFAULT
 
 
 class CommandError(Exception):
@@ -281,6 +282,62 @@ def do_fed(args):
     _emit(args, r, "%d rounds run; the initialisation is in %s" % (len(history), args.output))
 
 
+# -- firmware and virtual boards
+
+def do_firmware(args):
+    from . import firmware
+    from .firmware.make import main_progress
+    if args.action == "list":
+        rows = [{"target": n, "about": t.about, "built": str(firmware.product(n) or ""),
+                 "missing_tools": firmware.missing_tools(n)} for n, t in firmware.TARGETS.items()]
+        _emit(args, rows, "\n".join("%-12s %s\n             %s" % (
+            r["target"], r["about"], r["built"] or "not built" + (
+                " (needs: apt-get install %s)" % " ".join(r["missing_tools"])
+                if r["missing_tools"] else "")) for r in rows))
+        return
+    targets = list(firmware.TARGETS) if "all" in (args.target or []) else (
+        args.target or list(firmware.DEFAULT))
+    try:
+        if args.action == "path":
+            paths = {t: str(firmware.require(t)) for t in targets}
+        else:
+            paths = {t: str(p) for t, p in firmware.build(
+                targets, src=args.src, jobs=args.jobs, force=args.force,
+                progress=main_progress(args.json)).items()}
+    except (firmware.FirmwareError, ValueError) as e:
+        raise CommandError(str(e))
+    _emit(args, paths, "\n".join("%-12s %s" % kv for kv in paths.items()))
+
+
+def do_vboard(args):
+    from . import vboard
+    try:
+        if args.action == "start":
+            b = vboard.VBoard(args.board, vboard.parse_size(args.heap), args.fs, args.fs_type,
+                              vboard.parse_size(args.fs_size) if args.fs_size else None,
+                              "socket" if args.socket else "pty",
+                              None if args.icount < 0 else args.icount)
+            b.start()
+            if b.warning:
+                print("ulearn: warning: %s" % b.warning, file=sys.stderr)
+            _emit(args, b.record(), b.device if args.quiet else
+                  "%s\nboard %s, heap %d bytes, %s on %s (pid %d)\ntry: mpremote connect %s fs ls :"
+                  % (b.device, b.board, b.heap, b.fs_type, b.fs, b.pid, b.device))
+        elif args.action == "stop":
+            if not (args.fs or args.device or args.all):
+                args.fs = vboard.default_fs(args.board)
+            gone = vboard.stop(args.fs, args.device, args.all)
+            _emit(args, gone, "\n".join("stopped %s (%s)" % (r["device"], r["fs"]) for r in gone)
+                  or "no virtual board was running")
+        else:
+            rows = vboard.boards()
+            _emit(args, rows, "\n".join("%s  %s heap %d  %s %s  pid %d" % (
+                r["device"], r["board"], r["heap"], r["fs_type"], r["fs"], r["pid"])
+                for r in rows) or "no virtual board is running")
+    except (vboard.VBoardError, ValueError) as e:
+        raise CommandError(str(e))
+
+
 # -- parser
 
 def _parser():
@@ -305,8 +362,8 @@ def _parser():
 
     d = verb("demo", do_demo, "the whole path on a virtual board: train, deploy, learn, pull",
              "board (default): train a model on real smartwatch IMU data on the host, deploy "
-             "it to a board over mpremote (a virtual board, i.e. a real MicroPython "
-             "interpreter behind a socket, unless --device names one), let the board learn a "
+             "it to a board over mpremote (a virtual board: MicroPython firmware under QEMU, "
+             "built by `ulearn firmware build`, unless --device names one), let the board learn a "
              "new exercise online and checkpoint, pull the checkpoint and check it on the "
              "host. tinyol: online learning from scratch and anomaly detection, run in-process.")
     d.add_argument("which", nargs="?", choices=["board", "tinyol"], default="board",
@@ -471,6 +528,48 @@ def _parser():
               "SHA-256 the board computes.", board=True)
     pl.add_argument("paths", nargs="*", help="board paths (default: state and logs)")
     pl.add_argument("--dest", default=".", help="local folder (default .)")
+    fw = verb("firmware", do_firmware, "build real MicroPython/CircuitPython interpreters and "
+              "board firmware from pinned sources",
+              "build: compile the targets (default: %s; --target all for every one) from the "
+              "pinned sources in --src or $ULEARN_FIRMWARE_SRC (the firmware kit's archives, "
+              "SHA-256 checked), or else fetched with git at the pinned commits. Products are "
+              "cached in the user's cache folder, keyed by sources and options: a second build "
+              "is a no-op. list: the targets and whether each is built. path: where a built "
+              "target is." % ", ".join(FIRMWARE_DEFAULT))
+    fw.add_argument("action", choices=["build", "list", "path"])
+    fw.add_argument("--target", action="append", metavar="T",
+                    help="a target (repeatable), or all; see `ulearn firmware list`")
+    fw.add_argument("--src", help="folder holding the pinned source archives "
+                    "(default: $ULEARN_FIRMWARE_SRC, else fetch from upstream)")
+    fw.add_argument("--jobs", type=int, help="parallel compile jobs (default: CPU count)")
+    fw.add_argument("--force", action="store_true", help="build even if cached")
+
+    vb = verb("vboard", do_vboard, "start, stop or list virtual boards (MicroPython under QEMU)",
+              "start: boot the QEMU board firmware (build it first: `ulearn firmware build`) "
+              "with its UART on a pseudo-terminal and print the device name for `mpremote "
+              "connect`; its flash is a littlefs (or FAT) image in a host file, so killing "
+              "QEMU is a power cut. One board per image; several may run at once. stop: stop "
+              "the board on --fs (default image), at --device, or --all. status: list the "
+              "running boards.")
+    vb.add_argument("action", choices=["start", "stop", "status"])
+    vb.add_argument("--board", choices=["m3", "m7", "rv32"], default="m3",
+                    help="m3: Cortex-M3 MPS2-AN385, soft float (default); m7: Cortex-M7 "
+                    "MPS2-AN500 with FPU; rv32: RISC-V 32 (ESP32-C3 class)")
+    vb.add_argument("--heap", default="192K", help="GC heap, fixed at boot (default 192K, as "
+                    "an RP2040; at most 1M)")
+    vb.add_argument("--fs", help="image file of the board's flash (created if missing; "
+                    "default: one per board type in the cache)")
+    vb.add_argument("--fs-type", choices=["lfs2", "fat"], default="lfs2",
+                    help="filesystem of a new image: littlefs (default) or FAT")
+    vb.add_argument("--fs-size", help="size of a new image (default 1M)")
+    vb.add_argument("--socket", action="store_true",
+                    help="UART on socket://127.0.0.1:PORT instead of a pseudo-terminal")
+    vb.add_argument("--icount", type=int, default=3,
+                    help="QEMU instruction counting shift: deterministic time (default 3; "
+                    "-1: off)")
+    vb.add_argument("-q", "--quiet", action="store_true", help="start: print only the device")
+    vb.add_argument("--device", help="stop: the board at this device")
+    vb.add_argument("--all", action="store_true", help="stop: every board")
     return p
 
 
@@ -481,6 +580,9 @@ def main(argv=None):
     except CommandError as e:
         print("ulearn: %s" % e, file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("ulearn: interrupted", file=sys.stderr)
+        return 130
     except _user_errors() as e:
         print("ulearn: %s" % (e.strerror + ": " + e.filename if isinstance(
             e, FileNotFoundError) and e.filename else e), file=sys.stderr)

@@ -4,8 +4,8 @@
    windows (subjects 1-7) without one exercise, and export an int8 bundle with
    room for more classes.
 2. Deploy the package and bundle to a board over mpremote: a virtual board
-   (a real MicroPython interpreter behind a socket, from the repository's
-   tools/) unless a real one is named.
+   (MicroPython firmware on an emulated Cortex-M3 under QEMU, see
+   :mod:`ulearn_host.vboard`) unless a real one is named.
 3. On the board: evaluate on new subjects, learn online from a stream in
    which the missing exercise appears, checkpoint, evaluate again.
 4. Pull the checkpoint and log, load the checkpoint on the host and measure
@@ -26,6 +26,7 @@ from . import deploy, tasks, train
 from .board import Board, BoardError
 from .export import export
 from .run import entry_code, run as run_on
+from .vboard import VBoard, VBoardError
 
 NEW = "ROW"  # upright row: the exercise the board learns itself
 
@@ -35,27 +36,9 @@ def run(seed=0, quiet=False, device=None, out=None):
     out = out or (io.StringIO() if quiet else sys.stdout)
     work = Path(tempfile.mkdtemp(prefix="ulearn-demo-"))
     task = tasks.load_task("watch")
-    old = [c for c in task.names if c != NEW]
-    tr = tasks.select(task, "train", old)
     say = (lambda *a: None) if quiet else (lambda msg: print(msg, file=out))
-
-    say("== host: training on %d windows of %d exercises (without %s)" % (len(tr), len(old), NEW))
-    net = train.train(task.X[tr], [old.index(task.names[v]) for v in task.y[tr]], len(old),
-                      hidden=(32,), epochs=30, seed=seed, quiet=quiet)
-    model, bundle = str(work / "model.npz"), str(work / "bundle.npz")
-    ulearn.save(net.to_classifier(old), model, dict(task.info, classes=old))
-    export(model, bundle, int8=True, capacity=8,
-           optimizer=ulearn.SGD(0.02, momentum=0.5, clip=5.0))
-    rng = np.random.default_rng(seed)
-    learn_rows = rng.permutation(tasks.select(task, "train"))[:600]
-    test_rows = tasks.select(task, "test")
-    learn, test = str(work / "learn.npz"), str(work / "test.npz")
-    ulearn.stream.save(learn, task.X[learn_rows], task.y[learn_rows], task.names)
-    ulearn.stream.save(test, task.X[test_rows], task.y[test_rows], task.names)
-    say("   bundle: %d bytes (int8 extractor, 8 class rows, %d used)"
-        % (os.path.getsize(bundle), len(old)))
-
-    with _board(device, work / "flash") as (name, board):
+    with _board(device, work) as (name, board):  # first, so that a missing board fails at once
+        old, bundle, learn, test, test_rows = _make(task, work, seed, quiet, say)
         say("== board (%s): deploying" % name)
         done = deploy.deploy(board, bundle, [learn, test])
         say("   %s %s, package as %s; %d files verified by SHA-256 on the board"
@@ -87,6 +70,28 @@ def run(seed=0, quiet=False, device=None, out=None):
     }
 
 
+def _make(task, work, seed, quiet, say):
+    # the host's part: a bundle without NEW, a stream to learn from, one to test on
+    old = [c for c in task.names if c != NEW]
+    tr = tasks.select(task, "train", old)
+    say("== host: training on %d windows of %d exercises (without %s)" % (len(tr), len(old), NEW))
+    net = train.train(task.X[tr], [old.index(task.names[v]) for v in task.y[tr]], len(old),
+                      hidden=(32,), epochs=30, seed=seed, quiet=quiet)
+    model, bundle = str(work / "model.npz"), str(work / "bundle.npz")
+    ulearn.save(net.to_classifier(old), model, dict(task.info, classes=old))
+    export(model, bundle, int8=True, capacity=8,
+           optimizer=ulearn.SGD(0.02, momentum=0.5, clip=5.0))
+    rng = np.random.default_rng(seed)
+    learn_rows = rng.permutation(tasks.select(task, "train"))[:600]
+    test_rows = tasks.select(task, "test")
+    learn, test = str(work / "learn.npz"), str(work / "test.npz")
+    ulearn.stream.save(learn, task.X[learn_rows], task.y[learn_rows], task.names)
+    ulearn.stream.save(test, task.X[test_rows], task.y[test_rows], task.names)
+    say("   bundle: %d bytes (int8 extractor, 8 class rows, %d used)"
+        % (os.path.getsize(bundle), len(old)))
+    return old, bundle, learn, test, test_rows
+
+
 def _rate(hits_n):
     return hits_n[0] / hits_n[1] if hits_n else None
 
@@ -98,26 +103,22 @@ def _others(per_class):
 
 
 @contextlib.contextmanager
-def _board(device, flash):
-    # the named board, or a virtual one from the repository's tools/
+def _board(device, work):
+    # the named board, or a virtual one (QEMU) on an image in `work`, stopped at the end
     if device:
         with Board(device) as board:
             yield device, board
         return
-    root = Path(__file__).resolve().parents[2]
-    if not (root / "tools" / "vboard").is_dir():
-        raise BoardError("no board named (--device) and no virtual board: it comes with a "
-                         "clone of the ulearn repository (tools/vboard)")
-    sys.path.insert(0, str(root))
-    from tools.mpvm import MicroPythonUnavailable
-    from tools.vboard import VirtualBoard
-    flash.mkdir(parents=True, exist_ok=True)
     try:
-        vb = VirtualBoard(flash)
-    except MicroPythonUnavailable as e:
-        raise BoardError(str(e))
-    with vb, Board(vb.url) as board:
-        yield "virtual board at %s" % vb.url, board
+        vb = VBoard(fs=work / "flash.img")
+        vb.start()
+    except (VBoardError, ValueError) as e:
+        raise BoardError("the demo's virtual board: %s (or name a board with --device)" % e)
+    try:
+        with Board(vb.device) as board:
+            yield "virtual board %s under QEMU" % vb.device, board
+    finally:
+        vb.stop()
 
 
 def report(r):

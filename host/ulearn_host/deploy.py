@@ -92,6 +92,9 @@ def _swap_bundle(board, data, keep_state, bar):
     if same:
         return same
     tmp = BUNDLE + ".tmp"
+    # asked now, while the link is up: nothing below touches BUNDLE until the rename
+    active = "the previous bundle stays active" if board.exists(BUNDLE) \
+        else "no bundle is active"
     try:
         _room(board, tmp, len(data))
         board.write(tmp, data, _progress(bar))
@@ -101,20 +104,11 @@ def _swap_bundle(board, data, keep_state, bar):
             board.remove(tmp)
         except BoardError:
             pass  # the link is gone; the next deploy overwrites it
-        active = "the previous bundle stays active" if board_has(board, BUNDLE) \
-            else "no bundle is active"
         raise type(e)("%s; %s" % (e, active))
     if not keep_state and board.exists(STATE):
         board.rename(STATE, STATE + ".bak")
     board.rename(tmp, BUNDLE)
     return {"path": BUNDLE, "bytes": len(data), "action": "written"}
-
-
-def board_has(board, path):
-    try:
-        return board.exists(path)
-    except BoardError:
-        return True  # cannot tell; nothing of ours touched it
 
 
 def _room(board, path, nbytes):
