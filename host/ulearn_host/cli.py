@@ -282,6 +282,18 @@ def do_fed(args):
     _emit(args, r, "%d rounds run; the initialisation is in %s" % (len(history), args.output))
 
 
+def do_package(args):
+    from . import package
+    try:
+        names, why = package.write(args.output, args.form)
+    except ValueError as e:
+        raise CommandError(str(e))
+    manifest = os.path.join(args.output, "package.json")
+    _emit(args, {"package": manifest, "files": names, "form": why},
+          "wrote %s: %d files, %s\ninstall: mpremote mip install %s"
+          % (manifest, len(names), why, manifest))
+
+
 # -- firmware and virtual boards
 
 def do_firmware(args):
@@ -528,6 +540,18 @@ def _parser():
               "SHA-256 the board computes.", board=True)
     pl.add_argument("paths", nargs="*", help="board paths (default: state and logs)")
     pl.add_argument("--dest", default=".", help="local folder (default .)")
+    pk = verb("package", do_package, "the device package as a mip package of .mpy files",
+              "Write DIR/package.json and DIR/ulearn/*.mpy (bytecode v6, compiled by mpy-cross "
+              "for every MicroPython since 1.22) for `mpremote mip install DIR/package.json`, "
+              "which puts them in the board's /lib/ulearn. A board imports .mpy without "
+              "compiling, which a small heap cannot always afford. Remove older .py files "
+              "there first (`mpremote rm -r :lib/ulearn`): a .py shadows its .mpy. `ulearn "
+              "deploy` does all of this itself.")
+    pk.add_argument("-o", "--output", default="ulearn-mpy",
+                    help="the package folder (default ulearn-mpy)")
+    pk.add_argument("--form", choices=["mpy", "py"], default="mpy",
+                    help="bytecode (default) or sources")
+
     fw = verb("firmware", do_firmware, "build real MicroPython/CircuitPython interpreters and "
               "board firmware from pinned sources",
               "build: compile the targets (default: %s; --target all for every one) from the "
