@@ -18,13 +18,6 @@ from mpremote.transport_serial import SerialTransport
 from vboards import mpremote, ok, start
 
 
-@pytest.fixture
-def board(tmp_path):
-    b = start(tmp_path)
-    yield b
-    b.stop()
-
-
 def ulearn(*argv, check=True):
     r = subprocess.run([sys.executable, "-m", "ulearn_host.cli", *map(str, argv)],
                        capture_output=True, text=True, timeout=120)
@@ -60,8 +53,8 @@ def test_bad_options_are_one_line(tmp_path):
     assert not (tmp_path / "x.img").exists()
 
 
-def test_it_is_micropython_on_a_cortex_m3_with_ulab_and_a_fixed_heap(board):
-    out = ok(board.device, "exec", "import sys, gc, ulab\nfrom ulab import numpy as np\n"
+def test_it_is_micropython_on_a_cortex_m3_with_ulab_and_a_fixed_heap(vboard):
+    out = ok(vboard.device, "exec", "import sys, gc, ulab\nfrom ulab import numpy as np\n"
              "gc.collect()\nprint(sys.implementation.name, sys.platform, ulab.__version__,"
              " np.array([1.0]).itemsize, gc.mem_free() + gc.mem_alloc())")
     name, platform, version, itemsize, heap = out.split()
@@ -80,18 +73,18 @@ def test_a_memory_error_is_real(tmp_path):
         b.stop()
 
 
-def test_exec_prints_output_and_a_traceback_fails(board):
-    assert ok(board.device, "exec", "print(6 * 7)") == "42\n"
-    r = mpremote(board.device, "exec", "print('before')\ndef f():\n    1 / 0\nf()")
+def test_exec_prints_output_and_a_traceback_fails(vboard):
+    assert ok(vboard.device, "exec", "print(6 * 7)") == "42\n"
+    r = mpremote(vboard.device, "exec", "print('before')\ndef f():\n    1 / 0\nf()")
     assert r.returncode != 0 and r.stdout.startswith("before\n")
     assert ", in f" in r.stdout and "ZeroDivisionError" in r.stdout
 
 
-def test_run_streams_output(board, tmp_path):
+def test_run_streams_output(vboard, tmp_path):
     script = tmp_path / "script.py"
     script.write_text("import time\nprint('start')\nt = time.ticks_ms()\n"
                       "while time.ticks_diff(time.ticks_ms(), t) < 2000:\n    pass\nprint('end')\n")
-    proc = subprocess.Popen([sys.executable, "-m", "mpremote", "connect", board.device, "run",
+    proc = subprocess.Popen([sys.executable, "-m", "mpremote", "connect", vboard.device, "run",
                              str(script)], stdout=subprocess.PIPE, text=True)
     try:
         first = proc.stdout.readline()
@@ -104,43 +97,43 @@ def test_run_streams_output(board, tmp_path):
     assert t_end - t_first > 0.05  # "start" arrived while the script still ran
 
 
-def test_cp_both_ways_is_byte_exact(board, tmp_path):
+def test_cp_both_ways_is_byte_exact(vboard, tmp_path):
     rng = random.Random(1)
     big, odd = rng.randbytes(40 * 1024), rng.randbytes(1000)
     (tmp_path / "big.bin").write_bytes(big)
     (tmp_path / "odd.bin").write_bytes(odd)
-    ok(board.device, "cp", tmp_path / "big.bin", ":big.bin", "+", "cp", tmp_path / "odd.bin",
+    ok(vboard.device, "cp", tmp_path / "big.bin", ":big.bin", "+", "cp", tmp_path / "odd.bin",
        ":odd.bin", "+", "cp", ":big.bin", tmp_path / "big.back", "+", "cp", ":odd.bin",
        tmp_path / "odd.back")
     assert (tmp_path / "big.back").read_bytes() == big
     assert (tmp_path / "odd.back").read_bytes() == odd
 
 
-def test_filesystem_commands(board, tmp_path):
+def test_filesystem_commands(vboard, tmp_path):
     data = b"hello board\n" * 30
     src = tmp_path / "notes.txt"
     src.write_bytes(data)
-    out = ok(board.device, "mkdir", ":d", "+", "cp", src, ":d/notes.txt", "+", "ls", ":", "+",
+    out = ok(vboard.device, "mkdir", ":d", "+", "cp", src, ":d/notes.txt", "+", "ls", ":", "+",
              "ls", ":d", "+", "sha256sum", ":d/notes.txt", "+", "cat", ":d/notes.txt")
     assert " d/\n" in out and "%d notes.txt\n" % len(data) in out
     assert hashlib.sha256(data).hexdigest() in out and out.endswith(data.decode())
-    assert "Up to date: d/notes.txt" in ok(board.device, "cp", src, ":d/notes.txt")
-    ok(board.device, "rm", ":d/notes.txt", "+", "rmdir", ":d")
-    r = mpremote(board.device, "ls", ":d")
+    assert "Up to date: d/notes.txt" in ok(vboard.device, "cp", src, ":d/notes.txt")
+    ok(vboard.device, "rm", ":d/notes.txt", "+", "rmdir", ":d")
+    r = mpremote(vboard.device, "ls", ":d")
     assert r.returncode != 0 and "No such file or directory" in r.stdout + r.stderr
 
 
-def test_raw_paste_and_soft_reset(board):
-    t = SerialTransport(board.device)
+def test_raw_paste_and_soft_reset(vboard):
+    t = SerialTransport(vboard.device)
     try:
         t.enter_raw_repl()
         assert t.exec("x = " + repr("y" * 600) + "\nprint(len(x))") == b"600\r\n"
         assert t.use_raw_paste  # mpremote clears it when a board refuses raw-paste mode
     finally:
         t.close()
-    ok(board.device, "exec", "v = 41")
-    assert ok(board.device, "resume", "exec", "print(v + 1)") == "42\n"
-    r = mpremote(board.device, "exec", "print(v)")  # a new connection soft-resets
+    ok(vboard.device, "exec", "v = 41")
+    assert ok(vboard.device, "resume", "exec", "print(v + 1)") == "42\n"
+    r = mpremote(vboard.device, "exec", "print(v)")  # a new connection soft-resets
     assert r.returncode != 0 and "NameError" in r.stdout
 
 
@@ -170,22 +163,22 @@ def test_a_blank_image_is_formatted_a_damaged_one_is_not(tmp_path):
     assert img.read_bytes() == junk  # never formatted over
 
 
-def test_main_py_runs_at_boot_and_mpremote_interrupts_it(board, tmp_path):
+def test_main_py_runs_at_boot_and_mpremote_interrupts_it(vboard, tmp_path):
     (tmp_path / "main.py").write_text("n = 0\nwhile True:\n    n += 1\n")
-    ok(board.device, "cp", tmp_path / "main.py", ":main.py")
-    board.restart()
-    assert ok(board.device, "exec", "print('interrupted')") == "interrupted\n"
-    ok(board.device, "rm", ":main.py")
+    ok(vboard.device, "cp", tmp_path / "main.py", ":main.py")
+    vboard.restart()
+    assert ok(vboard.device, "exec", "print('interrupted')") == "interrupted\n"
+    ok(vboard.device, "rm", ":main.py")
 
 
-def test_boot_py_runs_at_soft_reboot(board, tmp_path):
+def test_boot_py_runs_at_soft_reboot(vboard, tmp_path):
     (tmp_path / "boot.py").write_text("BOOTED = 'yes'\n")
-    ok(board.device, "cp", tmp_path / "boot.py", ":boot.py")
-    assert ok(board.device, "exec", "print(BOOTED)") == "yes\n"
+    ok(vboard.device, "cp", tmp_path / "boot.py", ":boot.py")
+    assert ok(vboard.device, "exec", "print(BOOTED)") == "yes\n"
 
 
-def test_ctrl_c_interrupts_running_code(board):
-    t = SerialTransport(board.device)
+def test_ctrl_c_interrupts_running_code(vboard):
+    t = SerialTransport(vboard.device)
     try:
         t.enter_raw_repl()
         t.exec_raw_no_follow("i = 0\nwhile True:\n    i += 1\n")
@@ -209,7 +202,7 @@ def test_a_full_filesystem_fails_writes_with_enospc(tmp_path):
         b.stop()
 
 
-def test_time_is_deterministic(board, tmp_path):
+def test_time_is_deterministic(vboard, tmp_path):
     # QEMU counts instructions: the same work takes the same virtual time on every run
     # and under any host load. A reading moves by at most 2 us: each of its two ticks_us
     # is truncated to the microsecond, and the 1 kHz tick interrupt may land once more
@@ -218,7 +211,7 @@ def test_time_is_deterministic(board, tmp_path):
     script.write_text("import time\ndef f():\n    t = time.ticks_us()\n    s = 0\n"
                       "    for i in range(20000):\n        s += i\n"
                       "    return time.ticks_diff(time.ticks_us(), t)\nprint([f() for _ in range(4)])\n")
-    runs = sum((json.loads(ok(board.device, "run", script)) for _ in range(3)), [])
+    runs = sum((json.loads(ok(vboard.device, "run", script)) for _ in range(3)), [])
     assert runs[0] > 10000 and max(runs) - min(runs) <= 2, runs
 
 
@@ -237,18 +230,18 @@ def test_two_boards_at_once(tmp_path):
         a.stop()
 
 
-def test_mip_install_of_the_repository_package(board):
+def test_mip_install_of_the_repository_package(vboard):
     from pathlib import Path
     root = Path(__file__).resolve().parent.parent
-    out = ok(board.device, "mip", "install", root / "package.json", timeout=300)
+    out = ok(vboard.device, "mip", "install", root / "package.json", timeout=300)
     assert "Installing:" in out
-    assert ok(board.device, "exec", "import ulearn\nprint(ulearn.Classifier)").startswith("<class")
+    assert ok(vboard.device, "exec", "import ulearn\nprint(ulearn.Classifier)").startswith("<class")
 
 
-def test_machine_reset_reboots_on_the_same_device(board):
-    ok(board.device, "exec", "with open('boot.py', 'w') as f:\n f.write('COLD = 1\\n')")
-    ok(board.device, "exec", "v = 1", "+", "reset")
-    r = mpremote(board.device, "resume", "exec", "print(COLD)\nprint(v)")
+def test_machine_reset_reboots_on_the_same_device(vboard):
+    ok(vboard.device, "exec", "with open('boot.py', 'w') as f:\n f.write('COLD = 1\\n')")
+    ok(vboard.device, "exec", "v = 1", "+", "reset")
+    r = mpremote(vboard.device, "resume", "exec", "print(COLD)\nprint(v)")
     assert r.stdout.startswith("1") and "NameError" in r.stdout  # booted again, RAM cleared
 
 
@@ -267,6 +260,6 @@ def test_the_other_boards(tmp_path, kind, mcu):
         b.stop()
 
 
-def test_a_soft_reset_turns_the_collector_back_on(board):
-    ok(board.device, "exec", "import gc\ngc.disable()")
-    assert ok(board.device, "exec", "import gc\nprint(gc.isenabled())") == "True\n"
+def test_a_soft_reset_turns_the_collector_back_on(vboard):
+    ok(vboard.device, "exec", "import gc\ngc.disable()")
+    assert ok(vboard.device, "exec", "import gc\nprint(gc.isenabled())") == "True\n"

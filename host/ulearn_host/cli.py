@@ -6,6 +6,7 @@ import sys
 
 from . import __version__
 from .firmware.targets import DEFAULT as FIRMWARE_DEFAULT
+from .firmware.targets import FS_TYPES, QEMU_BOARDS
 
 
 class CommandError(Exception):
@@ -576,14 +577,14 @@ def _parser():
               "the board on --fs (default image), at --device, or --all. status: list the "
               "running boards.")
     vb.add_argument("action", choices=["start", "stop", "status"])
-    vb.add_argument("--board", choices=["m3", "m7", "rv32"], default="m3",
+    vb.add_argument("--board", choices=list(QEMU_BOARDS), default="m3",
                     help="m3: Cortex-M3 MPS2-AN385, soft float (default); m7: Cortex-M7 "
                     "MPS2-AN500 with FPU; rv32: RISC-V 32 (ESP32-C3 class)")
     vb.add_argument("--heap", default="192K", help="GC heap, fixed at boot (default 192K, as "
                     "an RP2040; at most 1M)")
     vb.add_argument("--fs", help="image file of the board's flash (created if missing; "
                     "default: one per board type in the cache)")
-    vb.add_argument("--fs-type", choices=["lfs2", "fat"], default="lfs2",
+    vb.add_argument("--fs-type", choices=FS_TYPES, default=FS_TYPES[0],
                     help="filesystem of a new image: littlefs (default) or FAT")
     vb.add_argument("--fs-size", help="size of a new image (default 1M)")
     vb.add_argument("--socket", action="store_true",

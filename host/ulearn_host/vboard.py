@@ -22,16 +22,9 @@ import time
 from pathlib import Path
 
 from . import firmware
-from .firmware.targets import QEMU_HEAP_MAX
+from .firmware.make import digest
+from .firmware.targets import FS_TYPES, QEMU_BOARDS, QEMU_HEAP_MAX
 
-# board name: (firmware target, QEMU program, its Debian package, machine arguments)
-BOARDS = {
-    "m3": ("qemu-m3", "qemu-system-arm", "qemu-system-arm", ["-machine", "mps2-an385"]),
-    "m7": ("qemu-m7", "qemu-system-arm", "qemu-system-arm", ["-machine", "mps2-an500"]),
-    "rv32": ("qemu-rv32", "qemu-system-riscv32", "qemu-system-misc",
-             ["-machine", "virt", "-bios", "none"]),
-}
-FS_TYPES = ("lfs2", "fat")
 DEFAULT_HEAP = 192 * 1024  # an RP2040's usable heap, about
 DEFAULT_FS_SIZE = 1024 * 1024
 MIN_FS_SIZE = 128 * 1024
@@ -94,8 +87,8 @@ class VBoard:
 
     def __init__(self, board="m3", heap=DEFAULT_HEAP, fs=None, fs_type="lfs2", fs_size=None,
                  serial="pty", icount=3):
-        if board not in BOARDS:
-            raise ValueError("unknown board %r (known: %s)" % (board, ", ".join(BOARDS)))
+        if board not in QEMU_BOARDS:
+            raise ValueError("unknown board %r (known: %s)" % (board, ", ".join(QEMU_BOARDS)))
         if not 16 * 1024 <= int(heap) <= QEMU_HEAP_MAX:
             raise ValueError("heap %d is outside 16K..%dK" % (heap, QEMU_HEAP_MAX // 1024))
         if fs_type not in FS_TYPES:
@@ -112,7 +105,8 @@ class VBoard:
                              % (MIN_FS_SIZE // 1024))
         self.fs_size, self.icount = fs_size, icount
         self.proc = self.pid = self.device = None
-        self.log = registry() / (self.fs.name + "-" + firmware.make._digest(self.fs) + ".log")
+        self.warning = None  #: a line about the boot (filesystem, no prompt), if any
+        self.log = _record_file(self.fs).with_suffix(".log")
 
     # -- life cycle
 
@@ -125,7 +119,7 @@ class VBoard:
             Firmware not built, QEMU missing, image in use by another board,
             or QEMU failed to start (its last output quoted).
         """
-        target, program, package, machine = BOARDS[self.board]
+        target, program, package, machine = QEMU_BOARDS[self.board]
         try:
             elf = firmware.require(target)
         except firmware.FirmwareError as e:
@@ -138,6 +132,7 @@ class VBoard:
                               "ulearn vboard stop --fs %s" % (self.fs, other["device"],
                                                               other["pid"], self.fs))
         self._prepare_image()
+        self.warning = None
         cmd = [program] + machine + ["-nographic", "-monitor", "null", "-kernel", str(elf)]
         boot = ["fs=%s" % self.fs, "fstype=%s" % self.fs_type, "heap=%d" % self.heap]
         cmd += ["-semihosting-config", "enable=on,target=native," +
@@ -162,7 +157,7 @@ class VBoard:
         except BaseException:
             self.kill()
             raise
-        _write_json(self._record_path(), self.record(cmd))
+        _write_json(_record_file(self.fs), self.record(cmd))
         return self.device
 
     def _prepare_image(self):
@@ -200,8 +195,6 @@ class VBoard:
         if problem:
             self.warning = problem.group(0)
 
-    warning = None  #: a line the firmware printed at boot about its filesystem, if any
-
     def _check_alive(self, deadline):
         if self.proc.poll() is not None:
             raise VBoardError("QEMU exited with status %d: %s"
@@ -220,12 +213,12 @@ class VBoard:
         _signal(self.pid, signal.SIGKILL)
         if self.proc is not None:
             self.proc.wait()
-        _forget(self._record_path(), self.pid)
+        _forget(_record_file(self.fs), self.pid)
 
     def stop(self):
         """Stop QEMU (SIGTERM, then SIGKILL after 5 s)."""
         stop_pid(self.pid, self.proc)
-        _forget(self._record_path(), self.pid)
+        _forget(_record_file(self.fs), self.pid)
 
     def restart(self, timeout=30.0):
         """Power cycle: kill, then boot again on the same image; returns the (new) device."""
@@ -242,9 +235,6 @@ class VBoard:
         self.stop()
 
     # -- records
-
-    def _record_path(self):
-        return registry() / (firmware.make._digest(self.fs) + ".json")
 
     def record(self, cmd=None):
         """What ``ulearn vboard status`` shows of this board."""
@@ -291,7 +281,7 @@ def stop(fs=None, device=None, everything=False):
         raise VBoardError("no virtual board runs on %s" % (device or Path(fs).resolve()))
     for r in found:
         stop_pid(r["pid"])
-        _forget(registry() / (firmware.make._digest(Path(r["fs"])) + ".json"), r["pid"])
+        _forget(_record_file(r["fs"]), r["pid"])
     return found
 
 
@@ -330,6 +320,11 @@ def _answers(device, wait=1.0):
             if b">>> " in seen or b">" in seen[-4:]:
                 return True
     return False
+
+
+def _record_file(fs):
+    # where the board on image `fs` is recorded (its QEMU log beside it, .log)
+    return registry() / (digest(Path(fs).resolve()) + ".json")
 
 
 def _free_port():

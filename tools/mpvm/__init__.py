@@ -25,6 +25,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from ..mpreal import MicroPythonError, MicroPythonTimeout  # one definition for both runners
+
 __all__ = ["MicroPythonVM", "MicroPythonError", "MicroPythonTimeout", "MicroPythonUnavailable", "NodeProcess"]
 
 HERE = Path(__file__).resolve().parent
@@ -35,30 +37,6 @@ _HINT = f"Install it with `{INSTALL_COMMAND}` run in the repository root ({HERE.
 
 class MicroPythonUnavailable(RuntimeError):
     """Node.js or the MicroPython npm package is missing."""
-
-
-class MicroPythonError(Exception):
-    """An exception raised by code running in MicroPython.
-
-    Parameters
-    ----------
-    traceback : str
-        The MicroPython traceback text (also the exception message).
-    output : str
-        Standard output produced before the exception.
-    type : str or None
-        Name of the MicroPython exception class, e.g. ``"ValueError"``.
-    stderr : str
-        Standard error produced by the call.
-    """
-
-    def __init__(self, traceback, output="", type=None, stderr=""):
-        super().__init__(traceback)
-        self.traceback, self.output, self.type, self.stderr = traceback, output, type, stderr
-
-
-class MicroPythonTimeout(MicroPythonError):
-    """A request exceeded the timeout; the VM was killed and is closed."""
 
 
 class NodeProcess:

@@ -8,6 +8,7 @@ where the key hashes the pinned commits, the target's make options and the
 board module, so a second build of the same thing is a no-op and a changed
 option builds afresh.
 """
+import functools
 import hashlib
 import json
 import os
@@ -37,7 +38,8 @@ def cache_dir():
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ulearn"
 
 
-def _digest(*parts):
+def digest(*parts):
+    """A short hex digest of ``parts`` (str or bytes): cache keys."""
     h = hashlib.sha256()
     for p in parts:
         h.update(p if isinstance(p, bytes) else str(p).encode())
@@ -57,7 +59,7 @@ def key(target):
     if t.board_module:
         parts += [p.relative_to(BOARD_MODULE).as_posix().encode() + p.read_bytes()
                   for p in _module_files()]
-    return _digest(*parts)
+    return digest(*parts)
 
 
 def _trees(t):
@@ -71,12 +73,6 @@ def product(target):
     return p if p.is_file() else None
 
 
-def info(target):
-    """The build.json of a built target (None if not built)."""
-    p = product(target)
-    return json.loads((p.parent / "build.json").read_text()) if p else None
-
-
 # -- toolchain
 
 def missing_tools(target):
@@ -87,16 +83,15 @@ def missing_tools(target):
             if not _gcc32_works():
                 need.append(GCC32[1])
         elif tool.startswith("picolibc:"):
-            flavour = tool.split(":")[1]
-            if not any(Path(d).is_dir() for d in (
-                    "/usr/lib/picolibc/%s-none-eabi" % flavour if flavour == "arm"
-                    else "/usr/lib/picolibc/riscv64-unknown-elf",)):
-                need.append(PICOLIBC[flavour])
+            package, folder = PICOLIBC[tool.split(":")[1]]
+            if not Path(folder).is_dir():
+                need.append(package)
         elif shutil.which(tool) is None:
             need.append(TOOLS[tool])
     return need
 
 
+@functools.lru_cache(maxsize=None)
 def _gcc32_works():
     if shutil.which("gcc") is None:
         return False
@@ -125,7 +120,7 @@ def source_tree(name, src=None, log=None):
     only ports/qemu), so its folder is keyed by the patch too.
     """
     pin = PINNED[name]
-    tag = pin["commit"][:12] + ("-" + _digest(PATCH.read_bytes()) if name == "micropython" else "")
+    tag = pin["commit"][:12] + ("-" + digest(PATCH.read_bytes()) if name == "micropython" else "")
     root = cache_dir() / "src" / ("%s-%s" % (name, tag))
     done = root / ".ulearn-ready"
     if done.is_file():
@@ -190,7 +185,6 @@ def _checkout(pin, dest, log):
 
 def _run(cmd, cwd, log, what, env=None, on_line=None):
     """Run ``cmd``, its output to ``log``; on failure raise naming ``what`` and the log."""
-    out = log or subprocess.DEVNULL
     if log:
         log.write("\n$ %s\n" % " ".join(cmd))
         log.flush()
@@ -199,7 +193,7 @@ def _run(cmd, cwd, log, what, env=None, on_line=None):
     try:
         for line in proc.stdout:
             if log:
-                out.write(line)
+                log.write(line)
             if on_line:
                 on_line(line)
         code = proc.wait()
@@ -232,16 +226,15 @@ def build(targets, src=None, jobs=None, progress=None, force=False):
     if unknown:
         raise FirmwareError("unknown target %s (known: %s)" % (", ".join(unknown), ", ".join(TARGETS)))
     report = progress or (lambda *a: None)
-    need = sorted({p for t in targets if force or not product(t) for p in missing_tools(t)})
+    built = {t: None if force else product(t) for t in targets}
+    need = sorted({p for t in targets if built[t] is None for p in missing_tools(t)})
     if need:
         raise FirmwareError("missing build tools: apt-get install %s" % " ".join(need))
-    built = {}
     for t in targets:
-        if product(t) and not force:
+        if built[t]:
             report(t, "done", None)
-            built[t] = product(t)
-            continue
-        built[t] = _build_one(t, src, jobs or os.cpu_count() or 1, report)
+        else:
+            built[t] = _build_one(t, src, jobs or os.cpu_count() or 1, report)
     return built
 
 
@@ -306,11 +299,6 @@ def _rv32_libgcc():
     r = subprocess.run(["riscv64-unknown-elf-gcc", "-march=rv32imac", "-mabi=ilp32",
                         "-print-libgcc-file-name"], capture_output=True, text=True, check=True)
     return r.stdout.strip()
-
-
-def mpy_cross():
-    """Path of the built mpy-cross (FirmwareError naming the command when it is missing)."""
-    return require("mpy-cross")
 
 
 def require(target):

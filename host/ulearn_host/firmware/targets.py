@@ -41,13 +41,24 @@ _UNIX = ("FROZEN_MANIFEST=", "MICROPY_PY_FFI=0", "MICROPY_PY_BTREE=0", "MICROPY_
 _QEMU = ("FROZEN_MANIFEST=", "MICROPY_HEAP_SIZE=%d" % QEMU_HEAP_MAX,
          "MICROPY_VFS_LFS2=1", "MICROPY_VFS_FAT=1", "CFLAGS_EXTRA=-DMICROPY_FATFS_RPATH=2")
 
+# `ulearn vboard --board`: (firmware target, QEMU program, its Debian package, machine arguments)
+QEMU_BOARDS = {
+    "m3": ("qemu-m3", "qemu-system-arm", "qemu-system-arm", ["-machine", "mps2-an385"]),
+    "m7": ("qemu-m7", "qemu-system-arm", "qemu-system-arm", ["-machine", "mps2-an500"]),
+    "rv32": ("qemu-rv32", "qemu-system-riscv32", "qemu-system-misc",
+             ["-machine", "virt", "-bios", "none"]),
+}
+FS_TYPES = ("lfs2", "fat")  # the board module mounts littlefs (default) or FAT
+
 # Debian packages, by the command or file a build needs.
 GCC32 = ("gcc -m32", "gcc-multilib")
 TOOLS = {
     "make": "make", "gcc": "gcc", "patch": "patch",
     "arm-none-eabi-gcc": "gcc-arm-none-eabi", "riscv64-unknown-elf-gcc": "gcc-riscv64-unknown-elf",
 }
-PICOLIBC = {"arm": "picolibc-arm-none-eabi", "riscv": "picolibc-riscv64-unknown-elf"}
+# picolibc flavour: (Debian package, the folder it installs)
+PICOLIBC = {"arm": ("picolibc-arm-none-eabi", "/usr/lib/picolibc/arm-none-eabi"),
+            "riscv": ("picolibc-riscv64-unknown-elf", "/usr/lib/picolibc/riscv64-unknown-elf")}
 
 
 class Target:
