@@ -212,12 +212,11 @@ def test_ram_prediction_matches_micropython(rp2040, bundle):
     assert abs(r["resident"] + r["step_alloc"] - (live + step)) <= 0.25 * (live + step)
 
 
-@pytest.mark.xfail(strict=True, reason="the ulab step figures come from the emulation's counter "
-                   "(a 48-byte header per array); real ulab allocates about 3x that per step")
 @tier3.on(("unix32-ulab", "py"), ("cp-unix", "py"))
 def test_ulab_step_allocation_matches_the_planner(mp, bundle):
     """The ulab path's figures against real ulab, once per ulab (6.12, CircuitPython's 6.5.3).
-    Measured 15.5 KB per learn_one on both; the planner says 5.0 KB."""
+    Measured 15,504 and 15,600 bytes per learn_one; the planner (fitted on ulab 6.12 by
+    tools/measure_ram.py) says 15,921."""
     live, step = measured(mp, bundle)
     r = budget.plan(bundle, "rp2040", ulab=True, mpy=False)["ram"]
     assert abs(r["resident"] - live) <= 0.25 * live, (r["items"], live)

@@ -1,27 +1,33 @@
 #!/usr/bin/env python
 """Measure the RAM constants `ulearn budget` plans with; writes host/ulearn_host/ram_costs.json.
 
-Run from the repository root (needs Node.js and ``npm ci --prefix tools/mpvm``,
-and mpy-cross for the .mpy figures)::
+Run from the repository root, with the firmware built (``ulearn firmware build
+--target unix32``, ``--target unix32-ulab`` and ``--target mpy-cross``)::
 
     python tools/measure_ram.py            # measure, print a table, write the file
     python tools/measure_ram.py --dry-run  # measure and print only
 
-Everything pure-Python is measured in a real MicroPython interpreter (the
-WebAssembly port, 32-bit, 16-byte GC blocks as on the boards): live heap
-(``gc.mem_alloc()`` after a collection, which this port runs between calls)
-and bytes allocated by one step (no collection runs inside a call). The
-port has no ulab: the ulab path's package is imported over a stand-in
-``ulab.numpy`` holding two constants, and its per-step allocations are
-counted by the strict ulab emulation in stubs/ (one ndarray header + data
-per array an operation creates). Per-step allocations scale with the model,
-so they are fitted (least squares) over a grid of learners on the terms of
+Everything is measured in real MicroPython interpreters (tools/mpreal.py): the
+unix port built 32-bit with float32, 16-byte GC blocks as on the boards,
+``unix32`` for the pure-Python path and ``unix32-ulab`` (real ulab) for the
+ulab path. Live heap is ``gc.mem_alloc()`` after ``gc.collect()``. The package
+is imported as .py sources and as .mpy bytecode made by the build's own
+mpy-cross, whose bytecode version must be the one the interpreter reports.
+
+Bytes one step allocates are the GC blocks it takes: ``gc.mem_alloc()``
+before and after, with the collector disabled on a heap far larger than a
+step (a step that needed a collection would raise MemoryError, never be
+counted short). ``micropython.mem_total()`` (these builds have
+MICROPY_MEM_STATS) counts every allocation too, but as the bytes requested,
+before rounding to blocks (an 8-byte float box takes a 16-byte block): it is
+read alongside as a check (the blocks must be at least the bytes requested)
+and its ratio is printed. Per-step allocations scale with the model, so they
+are fitted (least squares) over a grid of learners on the terms of
 ``budget.step_terms``; the fit's worst error is printed and stored.
 """
 import argparse
 import json
 import random
-import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -29,30 +35,47 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-for p in (str(ROOT / "tests"), str(ROOT)):  # devicepkg; tools.mpvm
+for p in (str(ROOT / "tests"), str(ROOT)):  # devicepkg; tools.mpreal
     if p not in sys.path:
         sys.path.insert(0, p)
 
 import devicepkg  # noqa: E402
-from tools.mpvm import MicroPythonVM  # noqa: E402
+from tools.mpreal import Interpreter  # noqa: E402
 from ulearn_host import budget, mpy  # noqa: E402
 
 OUT = ROOT / "host" / "ulearn_host" / "ram_costs.json"
-BYTECODE = 6 | 3 << 8  # sys.implementation._mpy of MicroPython 1.23-1.27 (v6.3)
+TARGETS = {"python": "unix32", "ulab": "unix32-ulab"}  # kernels: the build that runs them
+HEAP = "4M"  # far more than any step of the grid allocates: no collection is ever needed
 # what load/save/learn_one import, and the board entry points `ulearn run` starts (app, stream)
 IMPORTS = "import ulearn, ulearn.checkpoint, ulearn.classifier, ulearn.anomaly, ulearn.app"
-FAKE_ULAB = "float = 102\nint8 = 98\n"  # all kern_np reads at import; real ulab lives in flash
+# built into the boards' firmware (ulab too, in flash): imported before any baseline
+BUILTINS = "import gc, json, math, os, struct, binascii, sys, micropython\nfrom array import array"
 NAMES = "Classifier, AnomalyDetector, Frozen, SGD"
-# Allowances, not measured (the VM cannot show them):
+# Allowances, not measured (the unix port cannot show them):
 STEP_LIVE = 1024  # pure-Python step: a few float boxes, and call frames over 44 bytes, which
 #                   MicroPython puts on the heap and frees on return (no pystack on boards)
 FILE_OBJECT = 1024  # an open file: FatFs FIL with its 512-byte sector buffer, or a littlefs
-#                     file with its cache (the VM's files are host-backed)
+#                     file with its cache (the unix port's files are host files)
 LABEL = "class_%02d"  # 8-character string labels for the per-label figure
+# one row of a checkpoint as the loader reads it: its bytes and their values; the ulab
+# path also makes an array of them (kern_np.set_row)
+ROW = "r = bytes(4 * 256); v = struct.unpack('<256f', r)"
+# one step from a collected heap, the collector off: (GC blocks taken, bytes requested), 3 times
+STEP = """\
+r = []
+for t in range(3):
+    gc.collect()
+    gc.disable()
+    a, m = gc.mem_alloc(), micropython.mem_total()
+    %s
+    r.append((gc.mem_alloc() - a, micropython.mem_total() - m))
+    gc.enable()
+print(json.dumps(sorted(r)[1]))
+"""
 
 
 def config_code(kind, c):
-    """Python source that builds the learner of `config` (VM and CPython alike)."""
+    """Python source that builds the learner of `config`."""
     ext = ", ".join("Frozen(%d, %d, %r, %r)" % (lc["n_in"], lc["n_out"], lc["act"], lc["int8"])
                     for lc in c["extractor"])
     o = c["optimizer"]
@@ -99,113 +122,137 @@ def fit(rows, ys):
     return {k: round(float(v), 2) for k, v in zip(names, coef)}, float(err)
 
 
-# -- in the MicroPython VM
+# -- in the real interpreters
 
-def fresh_vm(files, ulab):
-    vm = MicroPythonVM(timeout=600)
-    vm.makedirs("/lib/ulearn")
-    for name, data in files.items():
-        vm.write_file("/lib/ulearn/" + name, data)
-    if ulab:
-        vm.makedirs("/lib/ulab")
-        vm.write_file("/lib/ulab/__init__.py", "")
-        vm.write_file("/lib/ulab/numpy.py", FAKE_ULAB)
-        vm.exec("from ulab import numpy")
-    # os and binascii are built into the boards' firmware, Python modules in this port:
-    # imported before any baseline, as the other builtins are
-    vm.exec("import gc, json, math, os, struct, binascii\nfrom array import array")
-    return vm
-
-
-def package_cost(files, ulab):
-    with fresh_vm(files, ulab) as vm:
-        m0 = vm.mem_alloc()
-        vm.exec(IMPORTS)
-        live = vm.mem_alloc() - m0
-        assert vm.exec("print(ulearn.backend.NAME)").strip() == ("ulab" if ulab else "python")
-    return live
+def start(kernels, form="py"):
+    """A fresh interpreter for `kernels` ("python" or "ulab") with the package as `form`,
+    its builtins (and ulab) imported; checks it can report what is measured."""
+    interp = Interpreter(TARGETS[kernels], heap=HEAP, form=form, timeout=600)
+    try:
+        if interp.has_ulab != (kernels == "ulab"):
+            raise SystemExit("%s %s ulab" % (interp.target, "has" if interp.has_ulab else "lacks"))
+        interp.exec(BUILTINS + ("\nfrom ulab import numpy" if kernels == "ulab" else ""))
+        if not interp.eval_json("hasattr(micropython, 'mem_total')"):
+            raise SystemExit("%s has no micropython.mem_total(): built without MICROPY_MEM_STATS"
+                             % interp.target)
+    except BaseException:
+        interp.close()
+        raise
+    return interp
 
 
-def vm_live(vm, code):
-    m0 = vm.mem_alloc()
-    vm.exec(code)
-    return vm.mem_alloc() - m0
+def about(interp):
+    """(bytecode as sys.implementation._mpy & 0x3ff, "v1.29", ulab "6.12" or None)."""
+    info = interp.eval_json("[sys.implementation._mpy & 0x3ff, sys.implementation.version[:2], "
+                            "__import__('ulab').__version__ if %r else None]" % interp.has_ulab)
+    ulab = ".".join(info[2].split("-")[0].split(".")[:2]) if info[2] else None
+    return info[0], "v%d.%d" % tuple(info[1]), ulab
 
 
-def measure_vm(sources, bundles, grids):
+def package_cost(kernels, form, tries=3):
+    """(live heap of IMPORTS, {file: bytes} as imported) with the package as `form`: the
+    median over fresh interpreters (stale words on the C stack that look like pointers can
+    keep a few blocks of garbage; what they look like changes from one process to the next)."""
+    lives = []
+    for _ in range(tries):
+        with start(kernels, form) as interp:
+            m0 = interp.mem_alloc()
+            interp.exec(IMPORTS)
+            lives.append(interp.mem_alloc() - m0)
+            got = interp.exec("print(ulearn.backend.NAME)").strip()
+            assert got == kernels, (interp, got)
+            files = {n: interp.read_file("/lib/ulearn/" + n) for n in interp.listdir("/lib/ulearn")}
+            assert all(n.endswith("." + form) for n in files), sorted(files)
+    return sorted(lives)[tries // 2], files
+
+
+def live_of(interp, code):
+    m0 = interp.mem_alloc()
+    interp.exec(code)
+    return interp.mem_alloc() - m0
+
+
+def held(interp, code, name):
+    """Live heap the objects that `code` binds to `name` hold: what dropping them frees,
+    the median of 3 tries. (A collection can leave a few blocks of garbage pinned by stale
+    pointers that the next one frees; counted from before `code`, they would come off.)"""
+    out = []
+    for _ in range(3):
+        interp.exec(code)
+        out.append(-live_of(interp, name + " = None"))
+    return sorted(out)[1]
+
+
+def measure_steps(interp, grids):
+    """{kind: (coefficients, worst error, [mem_total / blocks per learner])} over the grid."""
+    out = {}
+    for kind, configs in grids.items():
+        terms, ys, ratios = [], [], []
+        for c in configs:
+            setup, step = warm_up(kind, c)
+            interp.exec("c = %s\n%s" % (config_code(kind, c), setup))
+            blocks, requested = json.loads(interp.exec(STEP % step))
+            requested %= 1 << 31  # mem_total() is a small int: 31 bits, wrapping
+            interp.exec("c = None")
+            assert requested <= blocks, (interp, c, blocks, requested)
+            terms.append(budget.step_terms(kind, c))
+            ys.append(blocks)
+            ratios.append(requested / blocks)
+        out[kind] = fit(terms, ys) + (ratios,)
+    return out
+
+
+def measure_python(bundles, grids):
+    """The pure-Python path, and everything not particular to a path, in unix32."""
     res = {}
-    with fresh_vm(sources, ulab=False) as vm:
-        vm.exec(IMPORTS + "\nfrom ulearn import " + NAMES + "\nfrom ulearn import zipstore")
-        res["array_header"] = vm_live(vm, "a = array('f', bytes(4 * 37))") - budget._blocks(4 * 37)
+    with start("python") as interp:
+        interp.exec(IMPORTS + "\nfrom ulearn import " + NAMES + "\nfrom ulearn import zipstore")
+        res["array_header"] = live_of(interp, "a = array('f', bytes(4 * 37))") - budget._blocks(4 * 37)
+        interp.exec("a = None")
         # learner objects: live heap of a loaded bundle minus its arrays and vectors
         rows, ys = [], []
         for i, (kind, c, path, n_labels) in enumerate(bundles):
-            vm.write_file("/b%d.npz" % i, Path(path).read_bytes())
-            vm.exec("c = ulearn.load('/b%d.npz'); c = None" % i)  # first use of each code path
-            live = vm_live(vm, "c = ulearn.load('/b%d.npz')" % i)
+            interp.write_file("/b%d.npz" % i, Path(path).read_bytes())
+            interp.exec("c = ulearn.load('/b%d.npz'); c = None" % i)  # first use of each code path
+            live = held(interp, "c = ulearn.load('/b%d.npz')" % i, "c")
             sizes = list(budget.array_bytes(budget.learner_spec(path)["layout"]).values())
             sizes += [4 * n for n in budget.buffers(kind, c)]
             ys.append(live - sum(res["array_header"] + budget._blocks(b) for b in sizes))
             rows.append({"Classifier": kind == "Classifier", "AnomalyDetector": kind != "Classifier",
                          "per_layer": len(c["extractor"]),
                          "per_label": n_labels})
-            vm.exec("c = None")
         res["objects"], res["objects_fit"] = fit(rows, ys)
         # a checkpoint load's transient pieces, kept alive to be counted
         path = "/b%d.npz" % (len(bundles) - 1)
-        f0 = vm_live(vm, "f = open(%r, 'rb')" % path)
-        members = vm_live(vm, "m = zipstore.members(f)")
-        n_members = int(vm.exec("print(len(m))"))
-        meta_size = int(vm.exec("print(m['meta.json'][1])"))
-        meta = vm_live(vm, "f.seek(m['meta.json'][0]); b = f.read(m['meta.json'][1]); "
+        f0 = live_of(interp, "f = open(%r, 'rb')" % path)
+        members = live_of(interp, "m = zipstore.members(f)")
+        n_members = int(interp.exec("print(len(m))"))
+        meta_size = int(interp.exec("print(m['meta.json'][1])"))
+        meta = live_of(interp, "f.seek(m['meta.json'][0]); b = f.read(m['meta.json'][1]); "
                        "s = b.decode(); d = json.loads(s)")
-        row = vm_live(vm, "r = bytes(4 * 256); v = struct.unpack('<256f', r)")
-        vm.exec("f.close()")
+        row = live_of(interp, ROW)
+        interp.exec("f.close()\nf = m = b = s = d = r = v = None")
         res["checkpoint"] = {"file": FILE_OBJECT, "file_in_vm": f0,
                              "per_member": round(members / n_members, 1),
                              "meta_per_byte": round(meta / meta_size, 2),
-                             "row_per_col": {"python": round(row / 256, 2),
-                                             "ulab": round(row / 256 + 4, 2)}}
-        # bytes one learn_one allocates, over a grid of learners
-        res["step"] = {}
-        for kind, configs in grids.items():
-            terms, ys = [], []
-            for c in configs:
-                setup, step = warm_up(kind, c)
-                vm.exec("c = %s\n%s" % (config_code(kind, c), setup))
-                out = vm.exec("gc.disable()\nr = []\nfor t in range(3):\n    a = gc.mem_alloc()\n"
-                              "    %s\n    r.append(gc.mem_alloc() - a)\ngc.enable()\nprint(sorted(r)[1])"
-                              % step)
-                vm.exec("c = None")
-                terms.append(budget.step_terms(kind, c))
-                ys.append(int(out))
-            res["step"][kind] = fit(terms, ys)
+                             "row_per_col": round(row / 256, 2)}
+        res["step"] = measure_steps(interp, grids)
     return res
 
 
-# -- on CPython, the ulab emulation's counters
-
 def measure_ulab(grids):
-    ul = devicepkg.use("ulab")
-    from ulab import _counter
-    ns = {name: getattr(ul, name) for name in NAMES.split(", ")}
-    out = {}
-    for kind, configs in grids.items():
-        terms, ys = [], []
-        for c in configs:
-            ns["c"] = eval(config_code(kind, c), ns)
-            setup, step = warm_up(kind, c)
-            exec(setup, ns)
-            counts = []
-            for _ in range(3):
-                with _counter.count() as k:
-                    exec(step, ns)
-                counts.append(k.bytes)
-            terms.append(budget.step_terms(kind, c))
-            ys.append(statistics.median(counts))
-        out[kind] = fit(terms, ys)
-    devicepkg.use("numpy")
-    return out, _counter.HEADER_BYTES  # sizeof(ndarray_obj_t) in GC blocks, from ulab's source
+    """The ulab path, in unix32-ulab: ndarray header, a checkpoint row, the step."""
+    res = {}
+    with start("ulab") as interp:
+        interp.exec(IMPORTS + "\nfrom ulearn import " + NAMES)
+        res["array_header"] = live_of(interp, "a = numpy.zeros(37, dtype=numpy.float)") \
+            - budget._blocks(4 * 37)
+        interp.exec("a = None")
+        res["row_per_col"] = round(live_of(interp, ROW + "; a = numpy.array(v, dtype=numpy.float)")
+                                   / 256, 2)
+        interp.exec("r = v = a = None")
+        res["step"] = measure_steps(interp, grids)
+    return res
 
 
 def make_bundles(tmp):
@@ -239,39 +286,53 @@ def main(argv=None):
     ap.add_argument("--dry-run", action="store_true", help="print, do not write " + OUT.name)
     args = ap.parse_args(argv)
     sources = mpy.sources()
-    compiled, why = mpy.package_files({"impl": "micropython", "mpy": BYTECODE}, "mpy")
     grids = {"Classifier": grid("Classifier", 36, 1), "AnomalyDetector": grid("AnomalyDetector", 36, 2)}
     with tempfile.TemporaryDirectory() as tmp:
-        vm = measure_vm(sources, make_bundles(tmp), grids)
-    package = {"python-py": package_cost(sources, False), "python-mpy": package_cost(compiled, False),
-               "ulab-py": package_cost(sources, True), "ulab-mpy": package_cost(compiled, True)}
-    ulab, ulab_header = measure_ulab(grids)
+        py = measure_python(make_bundles(tmp), grids)
+    ul = measure_ulab(grids)
+    package, imported = {}, {}
+    for kernels in TARGETS:
+        for form in ("py", "mpy"):
+            package["%s-%s" % (kernels, form)], imported[kernels, form] = package_cost(kernels, form)
+    assert imported["python", "py"] == sources, "the interpreter's .py files are not the package's"
+    compiled = imported["python", "mpy"]
+    with start("ulab", form=None) as interp:
+        bytecode, version, ulab = about(interp)
+    with start("python", form=None) as interp:
+        assert about(interp) == (bytecode, version, None), "the two builds differ"
+    heads = {d[:2] for d in compiled.values()}
+    assert heads == {b"M" + bytes([bytecode & 0xFF])}, \
+        "mpy-cross makes %r, the interpreter imports v%d" % (heads, bytecode & 0xFF)
+    why = "bytecode (.mpy v%d.%d) by the build's mpy-cross" % (bytecode & 0xFF, bytecode >> 8)
+    steps = {"python": py["step"], "ulab": ul["step"]}
     costs = {
         "about": "RAM constants for ulearn budget, written by `python tools/measure_ram.py` in "
-                 "MicroPython 1.27 (WebAssembly port, 32-bit); ulab figures from the ulab emulation's "
-                 "counters. 'step' coefficients multiply budget.step_terms(); 'fit' is the worst "
-                 "relative error over the measured grid. 'file' and 'step_live' are allowances; "
-                 "ulab's row_per_col adds the 4-byte float each column costs in the row array "
-                 "ulab builds.",
+                 "MicroPython %s, unix port, 32-bit, float32 (.mpy v%d.%d), without ulab for the "
+                 "python figures and with real ulab %s for the ulab ones. 'step' coefficients "
+                 "multiply budget.step_terms() to give the GC blocks one learn_one takes; 'fit' is "
+                 "the worst relative error over the measured grid. 'file' and 'step_live' are "
+                 "allowances; row_per_col is one checkpoint row's bytes and values per column "
+                 "(ulab: and the array made of them)."
+                 % (version, bytecode & 0xFF, bytecode >> 8, ulab),
         "package": package,
-        "objects": vm["objects"], "objects_fit": round(vm["objects_fit"], 4),
-        "array_header": {"python": vm["array_header"], "ulab": ulab_header},
-        "step": {"python": {k: v[0] for k, v in vm["step"].items()},
-                 "ulab": {k: v[0] for k, v in ulab.items()}},
-        "step_fit": {"python": {k: round(v[1], 4) for k, v in vm["step"].items()},
-                     "ulab": {k: round(v[1], 4) for k, v in ulab.items()}},
+        "objects": py["objects"], "objects_fit": round(py["objects_fit"], 4),
+        "array_header": {"python": py["array_header"], "ulab": ul["array_header"]},
+        "step": {path: {k: v[0] for k, v in s.items()} for path, s in steps.items()},
+        "step_fit": {path: {k: round(v[1], 4) for k, v in s.items()} for path, s in steps.items()},
         "step_live": {"python": STEP_LIVE},
-        "checkpoint": vm["checkpoint"],
+        "checkpoint": dict(py["checkpoint"], row_per_col={"python": py["checkpoint"]["row_per_col"],
+                                                          "ulab": ul["row_per_col"]}),
         "mpy_ratio": round(sum(map(len, compiled.values())) / sum(map(len, sources.values())), 3),
         "source_bytes": sum(map(len, sources.values())),  # the package these figures are for
     }
-    print(report(costs, why))
+    requested = {"%s %s" % (path, k): v[2] for path, s in steps.items() for k, v in s.items()}
+    print(report(costs, why, requested))
     if not args.dry_run:
         OUT.write_text(json.dumps(costs, indent=1) + "\n")
         print("wrote", OUT.relative_to(ROOT))
 
 
-def report(k, why):
+def report(k, why, requested):
     lines = ["%-40s %10s" % ("RAM constant", "bytes")]
     lines += ["%-40s %10d" % ("package imported, " + key, v) for key, v in k["package"].items()]
     lines += ["%-40s %10.1f" % ("learner objects, " + key, v) for key, v in k["objects"].items()]
@@ -279,7 +340,8 @@ def report(k, why):
     ck = k["checkpoint"]
     lines += ["%-40s %10.2f" % ("checkpoint I/O, " + label, v) for label, v in (
         ("per member", ck["per_member"]), ("per meta.json byte", ck["meta_per_byte"]),
-        ("per row column", ck["row_per_col"]["python"]))]
+        ("per row column, python", ck["row_per_col"]["python"]),
+        ("per row column, ulab", ck["row_per_col"]["ulab"]))]
     lines += ["", "bytes one learn_one allocates, per unit of each term (fitted):"]
     cols = [(path, kind) for path in k["step"] for kind in k["step"][path]]
     lines.append("%-12s" % "term" + "".join("%24s" % ("%s %s" % c) for c in cols))
@@ -287,7 +349,11 @@ def report(k, why):
         lines.append("%-12s" % term + "".join("%24.2f" % k["step"][p][c][term] for p, c in cols))
     lines.append("%-12s" % "worst error" + "".join(
         "%23.1f%%" % (100 * k["step_fit"][p][c]) for p, c in cols))
-    lines += ["", ".mpy / .py size: %.3f (%s)" % (k["mpy_ratio"], why)]
+    lines.append("%-12s" % "requested" + "".join(
+        "%24s" % ("%.2f-%.2f" % (min(requested["%s %s" % c]), max(requested["%s %s" % c])))
+        for c in cols))
+    lines += ["(requested: micropython.mem_total() over the GC blocks taken, per learner)",
+              "", ".mpy / .py size: %.3f (%s)" % (k["mpy_ratio"], why)]
     return "\n".join(lines)
 
 

@@ -4,7 +4,8 @@ RAM: the device package once imported, the learner's Python objects, its
 arrays (exact, from the checkpoint layout), its working vectors, the
 allocator's headers and rounding, plus the larger transient of a learn_one
 step or a checkpoint load/save. Constants that are not arithmetic on the
-layout were measured in a real MicroPython interpreter by
+layout were measured in real MicroPython interpreters (the unix port built
+32-bit with float32, without ulab and with real ulab) by
 ``tools/measure_ram.py`` (``ram_costs.json``). Flash: the device package as
 ``ulearn deploy`` copies it (.mpy compiled by mpy-cross, else .py), the
 bundle, the checkpoint twice (a save writes PATH.tmp, then replaces PATH) and
