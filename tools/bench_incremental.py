@@ -19,9 +19,10 @@ images averaged down to 7x7), the smartwatch exercises (4 tasks: 2, 2, 2, 1
 classes). Two paths: the board path (the device package's Classifier, one
 sample at a time, learn_one with its int8 replay memory, on CPython/numpy)
 and the host path (the same trainable layers on minibatches through
-ulearn_host.batch), plus a shortened board-path run inside the real
-MicroPython interpreter (tools/mpvm) checked against CPython's pure-Python
-path. Hyperparameters are chosen on a validation split carved out of the
+ulearn_host.batch), plus a shortened board-path run in real MicroPython
+(the unix-port builds of `ulearn firmware build`, 32-bit float32 with a fixed
+192 KB heap, without and with ulab) checked against CPython on the same
+kernels. Hyperparameters are chosen on a validation split carved out of the
 training data; the test split is used once, for the reported runs.
 
 Progress bars go to stderr; the Markdown goes to stdout (and --out).
@@ -33,15 +34,15 @@ import os
 import time
 
 from tools.benchkit import command_line, note, plot_links, write_page
+from tools.incremental.board import board_stage
 from tools.incremental.data import load_data
 from tools.incremental.intro import head, setup_text
 from tools.incremental.plots import plots
-from tools.incremental.report import (adapt_text, front_end_text, report_flops,
-                                      report_results, report_sweep, tune_text, vm_text)
+from tools.incremental.report import (adapt_text, board_text, front_end_text, report_flops,
+                                      report_results, report_sweep, tune_text)
 from tools.incremental.settings import QUICK, STREAM_ORDER
 from tools.incremental.stages import stage_adapt_tune, stage_final, stage_front_end, stage_tune
 from tools.incremental.summary import summary_text
-from tools.incremental.vm import vm_stage
 
 
 def main(argv=None):
@@ -55,7 +56,8 @@ def main(argv=None):
                     % (QUICK["fashion_train"], QUICK["fashion_test"]))
     ap.add_argument("--streams", default=",".join(STREAM_ORDER),
                     help="comma-separated subset of: %s" % ", ".join(STREAM_ORDER))
-    ap.add_argument("--no-vm", action="store_true", help="skip the MicroPython VM run")
+    ap.add_argument("--no-board", "--no-vm", dest="no_board", action="store_true",
+                    help="skip the run on real MicroPython (section 5)")
     ap.add_argument("--out", help="also write the Markdown to this file")
     ap.add_argument("--plot", metavar="DIR", help="write PNG plots (matplotlib) to this directory")
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="worker processes")
@@ -108,15 +110,15 @@ def main(argv=None):
     summary = report_results(streams, fe, seeds, best, adapt, res, md)
     fl = report_flops(streams, fe, seeds, best, adapt, res, md)
     sweep = report_sweep(args, streams, fe, seeds, best, summary, res, md)
-    vm = None
-    if "digits" in streams and not args.no_vm:
-        note("stage 5: MicroPython VM")
-        vm = vm_stage(args, fe, best)
-        lap("MicroPython VM")
-        md += vm_text(vm)
+    board = None
+    if "digits" in streams and not args.no_board:
+        note("stage 5: real MicroPython (unix32, unix32-ulab)")
+        board = board_stage(args, fe, best)
+        lap("MicroPython")
+        md += board_text(board)
     if args.plot:
         md += plot_links(plots(args.plot, streams, fe, seeds, best, adapt, res, sweep), args.out)
-    md[4] = summary_text(streams, seeds, summary, fl, sweep, vm)
+    md[4] = summary_text(streams, seeds, summary, fl, sweep, board)
     elapsed = time.time() - t_start
     md[1] = md[1].replace("{elapsed}", "%.0f s" % elapsed)
     md[3] = md[3].rstrip("\n") + " Run time per stage: %s; total %.0f s.\n" % (

@@ -1,6 +1,6 @@
 """The page's tables and their explanations, section by section: the
 choices made on validation, the test results, fixed vs adaptive model, the
-replay-budget sweep, the MicroPython run."""
+replay-budget sweep, the run on real MicroPython."""
 import numpy as np
 
 import devicepkg
@@ -255,30 +255,57 @@ def report_sweep(args, streams, fe, seeds, best, summary, res, md):
     return sweep
 
 
-def vm_text(vm):
-    md = ["## 5. The board path inside MicroPython\n"]
-    if "error" in vm:
-        md.append("Not run: %s\n" % vm["error"])
+BOARD_COLUMNS = ["where", "kernels", "test accuracy (classes 0-3)", "predictions equal to the reference's",
+                 "largest probability difference (first 20 test rows)", "ms per learn_one",
+                 "live heap after the run"]
+
+
+KERNELS = {"python": "pure Python", "ulab": "ulab", "numpy": "numpy"}
+CPYTHON = {"python": "CPython, pure-Python kernels", "ulab": "CPython, ulab emulation",
+           "numpy": "CPython, numpy kernels"}
+
+
+def board_row(name, r, n_test, board):
+    # a row of the table: a board's (with its heap) or CPython's
+    if "error" in r:
+        return [name, "-", "not run: %s" % r["error"], "-", "-", "-", "-"]
+    agree = "-" if "agree" not in r else "%d / %d (%s)" % (r["agree"], n_test, CPYTHON[r["ref"]])
+    return [name, KERNELS[r["backend"]], "%.4f" % r["acc"], agree,
+            "-" if "max_prob_diff" not in r else "%.2g" % r["max_prob_diff"], "%.2f" % r["ms_per_learn"],
+            "%s B" % format(r["heap"], ",") if board else "-"]
+
+
+def board_text(run):
+    md = ["## 5. The board path on real MicroPython\n"]
+    if "error" in run:
+        md.append("Not run: %s\n" % run["error"])
         return md
-    c = vm["cfg"]
+    c, boards, cpy = run["cfg"], run["boards"], run["cpython"]
+    versions = sorted(set(r["version"] for r in boards.values() if "version" in r))
     md.append("Split-digits, the first two tasks ({0, 1} then {2, 3}), %d training samples (%d per task, "
               "seed 0's order), board path with the digits dm row's settings (hidden %d, lr %g, replay_k %d, "
               "a %d-row memory that receives task 1's distilled set after task 1), then all %d test rows of "
-              "classes 0-3. The device package is copied into MicroPython's WebAssembly port (%s; no ulab: "
-              "pure-Python kernels) as tests/test_micropython.py does, and the same stream runs on CPython "
-              "with the pure-Python kernels and with numpy.\n"
-              % (vm["n"], vm["n"] // 2, HIDDEN, c["lr"], c["k"], vm["cap"], vm["n_test"], vm["version"]))
-    rows = [["MicroPython VM (pure Python kernels)", "%.4f" % vm["acc_vm"],
-             "%d / %d" % (vm["vm_vs_py_agree"], vm["n_test"]), "%.1f" % vm["vm_ms_per_learn"]],
-            ["CPython, pure-Python kernels", "%.4f" % vm["acc_python"], "-",
-             "%.2f" % (1000 * vm["python"][1] / vm["n"])],
-            ["CPython, numpy kernels", "%.4f" % vm["acc_numpy"],
-             "%d / %d" % (vm["np_vs_py_agree"], vm["n_test"]), "-"]]
-    md.append(table(["where", "test accuracy (classes 0-3)", "predictions equal to CPython pure-Python",
-                     "ms per learn_one"], rows) + "\n")
-    md.append("Largest difference of a class probability between the VM and CPython's pure-Python path on "
-              "the first 20 test rows: %.2g. %s\n"
-              % (vm["max_prob_diff"], "The final accuracies match." if vm["acc_vm"] == vm["acc_python"]
-                 else "**The final accuracies differ.**"))
+              "classes 0-3. The same requests run in MicroPython's unix port built 32-bit with float32 (%s), "
+              "its GC heap fixed at %d KB as on a board and the package at /lib/ulearn as .mpy: `unix32` has "
+              "no ulab (the pure-Python kernels, as on stock firmware), `unix32-ulab` has ulab; and on CPython "
+              "with the pure-Python kernels, the ulab emulation and numpy. Every side reads the samples from "
+              "the same stream files (float32 rows). A board row's reference is CPython on the same kernels, "
+              "a CPython row's is CPython's pure-Python kernels. MicroPython computes in float32 where "
+              "CPython's pure-Python kernels compute in float64 between float32 arrays, so the probabilities "
+              "may differ in the last places of a float32.\n"
+              % (run["n"], run["n"] // 2, HIDDEN, c["lr"], c["k"], run["cap"], run["n_test"],
+                 "; ".join(versions) or "-", run["heap_kb"]))
+    rows = [board_row("MicroPython " + t, r, run["n_test"], True) for t, r in boards.items()]
+    rows += [board_row(CPYTHON[b], cpy[b], run["n_test"], False) for b in ("python", "ulab", "numpy")]
+    md.append(table(BOARD_COLUMNS, rows) + "\n")
+    ran = [(t, r) for t, r in boards.items() if "error" not in r]
+    differ = ["%s %.4f against %.4f" % (t, r["acc"], cpy[r["ref"]]["acc"]) for t, r in ran
+              if r["acc"] != cpy[r["ref"]]["acc"]]
+    if differ:
+        md.append("**The final accuracies differ** from CPython's on the same kernels: %s.\n"
+                  % "; ".join(differ))
+    else:
+        md.append("The final accuracies match CPython's on the same kernels (%s).\n"
+                  % ", ".join(t for t, _ in ran))
     return md
 

@@ -7,7 +7,7 @@ from tools.benchkit import ms, table
 from .settings import ADAPT_TOL, STREAM_NAMES
 
 
-def summary_text(streams, seeds, summary, fl, sweep, vm):
+def summary_text(streams, seeds, summary, fl, sweep, board):
     show = []
     mean = lambda v: float(np.mean(v))  # noqa: E731
     sd = lambda v: float(np.std(v, ddof=1)) if len(v) > 1 else 0.0  # noqa: E731
@@ -83,10 +83,13 @@ def summary_text(streams, seeds, summary, fl, sweep, vm):
                      "with the host's sets the slots of the tasks still to come hold current-task samples, "
                      "so until the last task the "
                      "old classes have fewer rows." % ", ".join(better))
-    if vm and "error" not in vm:
-        lines.append("In the MicroPython VM the shortened Split-digits board run ends at %.4f test accuracy, "
-                     "CPython's pure-Python path at %.4f (%d of %d predictions equal)."
-                     % (vm["acc_vm"], vm["acc_python"], vm["vm_vs_py_agree"], vm["n_test"]))
+    if board and "error" not in board:
+        ran = [(t, r) for t, r in board["boards"].items() if "error" not in r]
+        lines.append("On real MicroPython (float32, %d KB heap) the shortened Split-digits board run ends at %s."
+                     % (board["heap_kb"], "; ".join(
+                         "%.4f test accuracy on %s, CPython's %s path at %.4f (%d of %d predictions equal)"
+                         % (r["acc"], t, "pure-Python" if r["ref"] == "python" else "ulab-emulation",
+                            board["cpython"][r["ref"]]["acc"], r["agree"], board["n_test"]) for t, r in ran)))
     out = "\n".join(lines) + "\n\n**Targets** (from the issue; std: sample std over seeds):\n\n"
     out += table(["target", "measured", "verdict"], targets) + "\n"
     return out

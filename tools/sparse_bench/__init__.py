@@ -5,7 +5,7 @@ domains   the data and the held-out domains: support and query draws
 pretrain  host pre-training and the int8 bundle a board would load
 adapt     one adaptation on the board path (the device code, one sample at a time)
 stages    the runs: tuning on validation domains, then the test domains
-vm        one adaptation inside MicroPython against CPython's pure-Python path
+board     one adaptation on real MicroPython (with and without ulab) against CPython
 report    the Markdown page
 plots     the PNGs
 """

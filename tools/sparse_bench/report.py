@@ -1,5 +1,5 @@
 """The Markdown page: setup, the settings chosen on validation, the test
-results, the budget sweep, the targets, the MicroPython check."""
+results, the budget sweep, the targets, the check on real MicroPython."""
 import statistics
 
 import numpy as np
@@ -382,17 +382,21 @@ def headline(domains, res):
     return table(["domain", "row", "accuracy", "bytes (of full FT)", "backward MACs (of full FT)"], rows)
 
 
-def summary_text(domains, res, quick, seeds, vm):
+def summary_text(domains, res, quick, seeds, board):
     rows, verdicts = target_rows(domains, res, quick)
     lines = ["**Summary.** Test accuracy after adapting from %d samples per class, mean ± std over %d "
              "seeds; bytes and backward MACs of one training step (`ulearn.sparse.cost`), budgets at 1/10 "
              "of full fine-tuning's bytes:\n" % (S.K_SHOT, len(seeds)), headline(domains, res) + "\n"]
     met = sum(verdicts.values())
     lines.append("%d of %d targets met." % (met, len(verdicts)))
-    if vm and "error" not in vm:
-        lines[-1] += (" Inside MicroPython one Fisher adaptation (%s, %d learn_one) picks the same channels as "
-                      "CPython and predicts the same class for %d of %d query rows."
-                      % (vm["unit"], vm["n_learn"], vm["vm_agree"], vm["n_query"]))
+    if board and "error" not in board:
+        ran = [(t, r) for t, r in board["boards"].items() if "error" not in r]
+        lines[-1] += (" On real MicroPython (float32, %d KB heap) one Fisher adaptation (%s, %d learn_one) %s."
+                      % (board["heap_kb"], board["unit"], board["n_learn"], "; ".join(
+                          "on %s picks %s channels as CPython's %s path and predicts the same class for %d of "
+                          "%d query rows" % (t, "the same" if r["same_picks"] else "**other**",
+                                             "pure-Python" if r["ref"] == "python" else "ulab-emulation",
+                                             r["agree"], board["n_query"]) for t, r in ran)))
     lines.append("\n**Targets** (from the issue; std: sample std over seeds):\n")
     lines.append(table(["target", "measured", "verdict"], rows) + "\n")
     return "\n".join(lines)
@@ -400,35 +404,54 @@ def summary_text(domains, res, quick, seeds, vm):
 
 # ---------------------------------------------------------------- MicroPython
 
-VM_COLUMNS = ["where", "channels picked per layer", "planned bytes", "query accuracy",
-              "predictions equal to CPython's", "ms per learn_one"]
+BOARD_COLUMNS = ["where", "kernels", "channels picked per layer", "planned bytes", "query accuracy",
+                 "predictions equal to the reference's", "largest probability difference (first 20 rows)",
+                 "ms per learn_one", "heap the selection and training added"]
+KERNELS = {"python": "pure Python", "ulab": "ulab", "numpy": "numpy"}
+CPYTHON = {"python": "CPython, pure-Python kernels", "ulab": "CPython, ulab emulation",
+           "numpy": "CPython, numpy kernels"}
 
 
-def vm_text(vm):
-    md = ["## 5. One adaptation inside MicroPython\n"]
-    if "error" in vm:
-        return md + ["Not run: %s\n" % vm["error"]]
-    same = vm["vm_picks"] == vm["picks"] and vm["vm_cost"] == vm["cost"]
+def board_row(name, r, n_query):
+    # a row of the table: a board's (with its heap) or CPython's
+    if "error" in r:
+        return [name, "-", "not run: %s" % r["error"]] + ["-"] * 6
+    ref = "-" if "ref" not in r else "%d / %d (%s)" % (r["agree"], n_query, CPYTHON[r["ref"]])
+    return [name, KERNELS[r["backend"]], str(r["picks"]), b(r["cost"]["bytes"]), "%.4f" % r["acc"], ref,
+            "-" if "ref" not in r else "%.2g" % r["max_prob_diff"], "%.2f" % r["ms_per_learn"],
+            "-" if r.get("heap") is None else "%s B" % b(r["heap"])]
+
+
+def board_text(run):
+    md = ["## 5. One adaptation on real MicroPython\n"]
+    if "error" in run:
+        return md + ["Not run: %s\n" % run["error"]]
+    boards, cpy = run["boards"], run["cpython"]
+    versions = sorted(set(r["version"] for r in boards.values() if "version" in r))
     md.append(
         "%s, test %s, seed %d: the bundle, the %d-row support set, Fisher selection at 1/10 of full "
-        "fine-tuning's bytes (%s B), %d passes (lr %g; %d learn_one), then %d query rows, inside "
-        "MicroPython's WebAssembly port (%s; no ulab: the pure-Python kernels) and on CPython with the "
-        "pure-Python kernels (`devicepkg.use(\"python\")`), from the same files and orders.\n"
-        % (S.DOMAIN_NAMES["watch"], vm["unit"], vm["seed"], vm["n_learn"] // vm["epochs"], b(vm["budget"]),
-           vm["epochs"], vm["lr"], vm["n_learn"], vm["n_query"], vm["version"]))
-    rows = [[where, str(p), b(c["bytes"]), "%.4f" % acc, agree, "%.2f" % speed]
-            for where, p, c, acc, agree, speed in (
-                ("MicroPython VM", vm["vm_picks"], vm["vm_cost"], vm["acc_vm"],
-                 "%d / %d" % (vm["vm_agree"], vm["n_query"]), vm["vm_ms_per_learn"]),
-                ("CPython, pure-Python kernels", vm["picks"], vm["cost"], vm["acc_python"], "-",
-                 vm["python_ms_per_learn"]))]
-    return md + [table(VM_COLUMNS, rows) + "\n",
-                 "%s Largest difference of a class probability on the first 20 query rows: %.2g. CPython's numpy "
-                 "path picks %s channels and agrees on %d of %d predictions. Heap the selection and training added "
-                 "in MicroPython (`gc.mem_alloc` after a collection, before the selection and after the last pass): "
-                 "%s B, against %s B planned by `sparse.allocated` (what a selection adds over head-only "
-                 "training: the trained rows' weights, velocities and object headers, and the gradient "
-                 "vectors; on the pure-Python path the activations are the layers' own buffers).\n"
-                 % ("Same picks and planned cost." if same else "**The picks or the planned cost differ.**",
-                    vm["max_prob_diff"], "the same" if vm["np_same_picks"] else "**other**", vm["np_agree"],
-                    vm["n_query"], b(vm["heap"]), b(vm["heap_planned"]))]
+        "fine-tuning's bytes (%s B), %d passes (lr %g; %d learn_one), then %d query rows, from the same files "
+        "and orders in MicroPython's unix port built 32-bit with float32 (%s), its GC heap fixed at %d KB as "
+        "on a board and the package at /lib/ulearn as .mpy (`unix32`: no ulab, the pure-Python kernels, as on "
+        "stock firmware; `unix32-ulab`: with ulab), and on CPython with the pure-Python kernels, the ulab "
+        "emulation and numpy (`devicepkg.use`). The support and query rows reach every side as stream files "
+        "(float32 rows). A board row's reference is CPython on the same kernels, a CPython row's is CPython's "
+        "pure-Python kernels. MicroPython computes in float32 where CPython's pure-Python kernels compute in "
+        "float64 between float32 arrays.\n"
+        % (S.DOMAIN_NAMES["watch"], run["unit"], run["seed"], run["n_learn"] // run["epochs"], b(run["budget"]),
+           run["epochs"], run["lr"], run["n_learn"], run["n_query"], "; ".join(versions) or "-", run["heap_kb"]))
+    rows = [board_row("MicroPython " + t, r, run["n_query"]) for t, r in boards.items()]
+    rows += [board_row(CPYTHON[k], cpy[k], run["n_query"]) for k in ("python", "ulab", "numpy")]
+    ran = [("MicroPython " + t, r) for t, r in boards.items() if "error" not in r]
+    ran += [(CPYTHON[k], cpy[k]) for k in ("ulab", "numpy")]
+    other = [w for w, r in ran if not r["same_picks"]]
+    heaps = ["%s B on %s" % (b(r["heap"]), t) for t, r in boards.items() if r.get("heap") is not None]
+    return md + [table(BOARD_COLUMNS, rows) + "\n",
+                 "%s Heap the selection and training added on the boards (`gc.mem_alloc` after a collection, "
+                 "before the selection and after the last pass): %s, against %s B planned by "
+                 "`sparse.allocated` (what a selection adds over head-only training: the trained rows' weights, "
+                 "velocities and object headers, and the gradient vectors; on the pure-Python path the "
+                 "activations are the layers' own buffers).\n"
+                 % ("Same picks and planned cost on every row." if not other else
+                    "**The picks or the planned cost differ** from the reference's: %s." % ", ".join(other),
+                    "; ".join(heaps) or "not measured", b(run["heap_planned"]))]
