@@ -1,15 +1,15 @@
 """The device benchmark's floors (tools/device_bench): they do the learners'
 arithmetic (the pure-Python floor to the byte, the ulab floor to float32
 rounding), the learners stay within the issue's ratios of them in ulab
-operations and bytes (deterministic counts), and the MicroPython harness
-runs."""
+operations and bytes (deterministic counts), and the board harness runs."""
 import os
 from array import array
 
 import pytest
 
 import devicepkg
-from tools.device_bench import configs, cpython, floor_py, vm
+from tools.device_bench import board, configs, cpython, floor_py
+from ulearn_host import firmware
 
 STEPS = 30
 
@@ -54,17 +54,38 @@ def test_ulab_path_within_the_targets_of_its_floor(built, name):
     assert c["predict"][0] <= 1.5 * c["fpredict"][0], c
 
 
-def test_micropython_harness_measures_a_learner_and_its_floor(built):
+def test_board_harness_measures_a_learner_and_its_floor(built, tmp_path):
+    """On the QEMU board: the floor runs the learner's rows to the same bytes, the
+    instruction clock gives the same figures twice, the zeroed reading puts every
+    number back."""
+    try:
+        firmware.require("qemu-m3")
+    except firmware.FirmwareError as e:  # .ci/run builds it
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(str(e))
     path, rows = built["head"]
-    res = vm.measure({"head": path}, {"head": rows}, steps=10, runs=1, long_steps=40, chunk=20)
-    if "error" in res:  # the benchmarks' WebAssembly runner: .ci/run installs it
-        if os.environ.get("CI"):
-            pytest.fail("MicroPython VM unavailable: " + res["error"])
-        pytest.skip("MicroPython VM unavailable: " + res["error"])
-    h = res["head"]
-    assert h["same"]  # the floor ran the learner's rows to the same bytes, in MicroPython
-    assert 2000 < h["live"] < 20000, h["live"]
-    s = vm.summary(h)
-    assert s["learn"][2] > s["predict"][2] > 0  # bytes per step: learning allocates more
-    assert len(h["heap_chunks"]) == len(h["heap_zeroed"]) == 2 and h["long_steps"] == 40
-    assert h["restored"]  # zeroing the learner's numbers for a reading put them back exactly
+    image = tmp_path / "bench.img"
+    board.prepare_image(image, {"head": path}, {"head": rows})
+    for kernels in board.KERNELS:
+        runs = [board.one(image, "head", kernels, 64, STEPS, 10, 40, 20) for _ in range(2)]
+        h = runs[0]
+        assert h["kernels"] == kernels and h["same"] == "same"
+        assert 2000 < h["live"] < 20000, h["live"]
+        s = board.summary(h)
+        assert s["learn"][2] > s["predict"][2] > 0  # bytes per step: learning allocates more
+        assert s["learn"][0] > s["predict"][0] > 0
+        for what in ("learn", "flearn"):  # instruction clock: where the timer
+            # interrupt falls moves a call by a few µs, with when the host sent the code
+            again = runs[1][what]
+            assert again["bytes"] == h[what]["bytes"]
+            assert abs(sum(again["us"]) - sum(h[what]["us"])) <= 0.001 * sum(h[what]["us"])
+        assert len(h["heap_chunks"]) == len(h["heap_zeroed"]) == 2 and h["long_steps"] == 40
+        assert h["restored"]
+
+
+def test_smallest_heap_search():
+    """Bisection to GRAIN on the short run, then moved up until the long run passes."""
+    def runs(heap, steps):
+        return heap >= 70000 + (3000 if steps > board.PROBE_STEPS else 0)
+    got = board.min_heap(runs)
+    assert 73000 <= got < 73000 + board.GRAIN
+    assert board.min_heap(lambda heap, steps: False) is None

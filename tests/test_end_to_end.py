@@ -185,6 +185,25 @@ def test_full_filesystem_keeps_the_previous_bundle(made, tmp_path, monkeypatch):
         b.stop()
 
 
+def test_a_learner_too_big_for_the_heap_is_refused_before_copying(made, tmp_path):
+    """A 48 KB board cannot hold the package and the learner: deploy says so with the
+    figures and copies nothing; --force copies, and the board's own load of the bundle
+    then fails with MemoryError, as planned."""
+    b = vboards.start(tmp_path, heap=48 * 1024)
+    try:
+        dev = b.device
+        r = ulearn_cmd("deploy", made["bundle"], "-d", dev, check=False)
+        assert r.returncode == 1 and "Traceback" not in r.stderr
+        assert "does not fit this board's RAM: it needs" in r.stderr, r.stderr
+        assert "KB free; nothing was copied (--force copies anyway)" in r.stderr
+        assert listdir(dev) == []
+        r = ulearn_cmd("deploy", made["bundle"], "-d", dev, "--force", check=False)
+        assert r.returncode == 1 and "MemoryError" in r.stderr, r.stderr
+        assert "no bundle is active" in r.stderr and "lib" in listdir(dev)
+    finally:
+        b.stop()
+
+
 def test_a_newer_bundle_format_is_refused(made, vboard, tmp_path, monkeypatch):
     import ulearn
     from ulearn_host import mpy

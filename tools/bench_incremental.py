@@ -56,7 +56,7 @@ def main(argv=None):
                     % (QUICK["fashion_train"], QUICK["fashion_test"]))
     ap.add_argument("--streams", default=",".join(STREAM_ORDER),
                     help="comma-separated subset of: %s" % ", ".join(STREAM_ORDER))
-    ap.add_argument("--no-board", "--no-vm", dest="no_board", action="store_true",
+    ap.add_argument("--no-board", action="store_true",
                     help="skip the run on real MicroPython (section 5)")
     ap.add_argument("--out", help="also write the Markdown to this file")
     ap.add_argument("--plot", metavar="DIR", help="write PNG plots (matplotlib) to this directory")

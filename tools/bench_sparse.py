@@ -35,7 +35,7 @@ def arguments(argv):
     quick = "Fashion-MNIST cut to %d training rows per class, %d query rows, small grids, budgets %s" % (
         S.QUICK["fashion_train"], S.QUICK["queries"], ", ".join(report.frac(f) for f in S.QUICK["fractions"]))
     return tuned_arguments(__doc__, S, quick, argv=argv, extra=lambda ap: ap.add_argument(
-        "--no-board", "--no-vm", dest="no_board", action="store_true",
+        "--no-board", action="store_true",
         help="skip the run on real MicroPython (section 5)"))
 
 

@@ -174,11 +174,11 @@ class Interpreter:
             self.has_ulab = self.exec(_HAS_ULAB) == "1\n"
             if self.impl == "circuitpython":
                 self.exec(_CP_RENAME)
-        except MicroPythonError:
+            if form:
+                self.put_package(form)
+        except BaseException:
             self.close()
             raise
-        if form:
-            self.put_package(form)
 
     # -- requests
 

@@ -73,6 +73,17 @@ def load_vec(x, out):
                 return x  # the kernels only read their inputs: no copy
             out[:] = x
             return out
+    elif NAME == "ulab":
+        # a list or array('f') converted in C (ulab refuses strings, numpy
+        # would parse them); anything doubtful goes to the checked loop,
+        # which says why
+        try:
+            v = np.array(x, dtype=out.dtype)
+        except (TypeError, ValueError):
+            v = None
+        if v is not None and len(v.shape) == 1 and np.sum(np.isfinite(v)) == n:
+            out[:] = v
+            return out
     for i in range(n):
         out[i] = number(x[i], i)
     return out

@@ -15,8 +15,8 @@ def affine(W, b, X, rows, out):
     return X @ W[:rows].T + b[:rows]
 
 
-def affine_q(Wq, scale, b, X, out):
-    return (X @ Wq.T.astype(np.float32)) * scale + b
+def affine_q(Wq, sc, b, X, out):
+    return (X @ Wq.T.astype(np.float32)) * sc + b
 
 
 def matT_vec(W, G, rows, out):

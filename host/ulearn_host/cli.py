@@ -158,7 +158,8 @@ def do_stream(args):
 def do_budget(args):
     from . import budget
     try:
-        plans = [budget.plan(args.bundle, b) for b in (args.board or budget.profiles())]
+        ulab = None if args.kernels is None else args.kernels == "ulab"
+        plans = [budget.plan(args.bundle, b, ulab=ulab) for b in (args.board or budget.profiles())]
         text = [budget.table(plans)]
         if args.sparse:
             text += _sparse_budget(args, budget, plans)
@@ -212,7 +213,7 @@ def do_deploy(args):
     with _board(args) as board:
         with bytes_bar(None, "deploying", args.json) as bar:
             r = deploy.deploy(board, args.bundle, args.file or [], mode=args.mode,
-                              keep_state=args.keep_state, bar=bar.update)
+                              keep_state=args.keep_state, bar=bar.update, check=not args.force)
     written = [f for f in r["files"] if f["action"] == "written"]
     _emit(args, r, "%s %s (%s)\n%d files written, %d already identical; all verified by "
           "SHA-256 on the board\nactive bundle: %s" % (
@@ -458,6 +459,8 @@ def _parser():
              "profile, and what does not fit by how much.")
     b.add_argument("bundle", help="a bundle from `ulearn export`")
     b.add_argument("--board", action="append", help="profile name (repeatable; default all)")
+    b.add_argument("--kernels", choices=["ulab", "python"],
+                   help="plan for these kernels (default: what each profile's firmware has)")
     b.add_argument("--sparse", metavar="SUPPORT",
                    help="also plan a sparse update (TinyTrain) from this support set, a stream "
                    "file from `ulearn stream`: the channels of the frozen layers the board "
@@ -511,6 +514,7 @@ def _parser():
     dp = verb("deploy", do_deploy, "copy the device package and a bundle to a board",
               "Copy the device package (.mpy compiled for the board's bytecode version when "
               "mpy-cross can, else .py) to /lib/ulearn and the bundle to /ulearn-data/bundle.npz. "
+              "A learner that needs more heap than the board has free is refused first. "
               "Every file is checked by SHA-256 on the board; identical files are skipped; a "
               "new bundle is staged, verified and loaded once on the board before it replaces "
               "the active one.", board=True)
@@ -522,6 +526,8 @@ def _parser():
     dp.add_argument("--keep-state", action="store_true",
                     help="keep the board's learned state when the bundle changes "
                     "(default: moved to /ulearn-data/state.npz.bak)")
+    dp.add_argument("--force", action="store_true",
+                    help="copy even when `ulearn budget` plans more heap than the board has free")
 
     r = verb("run", do_run, "run a script or an entry point on a board, streaming its output",
              "Run a local .py file on the board, or an entry point of ulearn.app with "

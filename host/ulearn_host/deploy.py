@@ -21,7 +21,7 @@ from pathlib import PurePosixPath
 from ulearn.app import BUNDLE, LOG, STATE
 from ulearn.checkpoint import read_meta
 
-from . import mpy
+from . import budget, mpy
 from .board import BoardError, BoardFull
 
 LIB = "/lib/ulearn"
@@ -29,7 +29,11 @@ HOME = BUNDLE.rsplit("/", 1)[0]  # not /ulearn: with "" on sys.path it would sha
 PULL = (STATE, LOG, LOG + ".1")
 
 
-def deploy(board, bundle, extra=(), mode="auto", keep_state=False, bar=None):
+class DoesNotFit(BoardError):
+    """The plan for a bundle needs more heap than the board has free; nothing was copied."""
+
+
+def deploy(board, bundle, extra=(), mode="auto", keep_state=False, bar=None, check=True):
     """Bring a board to this package and `bundle`; returns what was done.
 
     Parameters
@@ -46,11 +50,28 @@ def deploy(board, bundle, extra=(), mode="auto", keep_state=False, bar=None):
         state.npz.bak, since the board would otherwise go on from the old model).
     bar : callable, optional
         ``bar(nbytes)`` after each chunk sent, for a progress bar.
+    check : bool
+        Refuse, before anything is copied, a bundle whose learner needs more
+        heap than the board has free (``ulearn budget``'s plan for this board's
+        firmware and free heap); False copies anyway.
+
+    Raises
+    ------
+    DoesNotFit
+        With `check`, the heap the learner needs against the board's free heap.
     """
     read_meta(str(bundle))  # refuses a foreign, damaged or newer-format bundle
     info = board.info()
     files, why = mpy.package_files(info, mode)
-    done = {"board": info, "package": why, "files": []}
+    plan = ram_plan(info, bundle, all(n.endswith(".mpy") for n in files))
+    if check and not plan["fits"]:
+        raise DoesNotFit("%s does not fit this board's RAM: it needs %s KB of heap (%s), the "
+                         "board has %s KB free; nothing was copied (--force copies anyway)"
+                         % (os.path.basename(bundle), budget.kb(plan["need"]),
+                            ", ".join("%s %s KB" % (k, budget.kb(v))
+                                      for k, v in plan["items"].items() if v),
+                            budget.kb(plan["heap"])))
+    done = {"board": info, "package": why, "ram": plan, "files": []}
     board.makedirs(LIB)
     board.makedirs(HOME)
     for name, data in files.items():
@@ -62,6 +83,17 @@ def deploy(board, bundle, extra=(), mode="auto", keep_state=False, bar=None):
     for p in extra:
         done["files"].append(_put(board, HOME + "/" + os.path.basename(p), _read(p), bar))
     return done
+
+
+def ram_plan(info, bundle, bytecode):
+    """``ulearn budget``'s RAM plan for `bundle` on the board `info` describes (its firmware,
+    ulab or not, and the free heap it reported), with the package as .mpy or .py."""
+    mpy_version = info["mpy"] and "%d.%d" % (info["mpy"] & 0xFF, info["mpy"] >> 8 & 3)
+    profile = {"name": "this board", "description": "%s %s" % (info["impl"], info["version"]),
+               "firmware": info["impl"], "ulab": info["ulab"], "heap": info["heap_free"],
+               "flash_fs": info["fs_free"], "fs_block": 4096,
+               "mpy": mpy_version if info["impl"] == "micropython" else None}
+    return budget.plan(str(bundle), profile, mpy=bool(bytecode and profile["mpy"]))["ram"]
 
 
 def _read(path):

@@ -40,8 +40,9 @@ PAGES = [
          "python tools/bench_sparse.py --out docs/sparse.md --plot docs/img"),
     Page("fed", "fed.md", "Federated meta-learning",
          "python tools/bench_fed.py --out docs/fed.md --plot docs/img"),
-    Page("device", "device.md", "Device-side speed and memory in MicroPython",
-         "python tools/bench_device.py --out docs/device.md --plot docs/img"),
+    Page("device", "device.md", "Device-side speed and memory on the virtual board",
+         "python tools/bench_device.py --out docs/device.md --json docs/device.json "
+         "--plot docs/img"),
 ]
 
 TITLE = "ulearn benchmark report"

@@ -7,17 +7,20 @@ import numpy as np
 import devicepkg
 from ulearn_host import datasets as D
 
-ORDER = ("head", "imu", "digits", "sparse")
+ORDER = ("head", "imu", "digits", "int8", "sparse")
 NAMES = {
     "head": "small head: 64 features -> 10 classes",
     "imu": "IMU learner: 26 window features -> 32 (relu) -> 7",
     "digits": "digits learner: 64 -> 64 (relu) -> 10, 1% replay (18 rows), k = 2",
+    "int8": "int8 extractor: 26 -> int8 64 -> 32 -> 16 (relu), frozen -> 7, last layer trained",
     "sparse": "sparse update: 26 -> int8 64 -> 32 -> 16 (relu) -> 7, Fisher rows",
 }
 DATA = {
     "head": "scikit-learn digits 8x8 (1797 x 64, 10 classes), standardised online",
     "imu": "smartwatch IMU windows (seglearn watch, 4677 x 26, 7 exercises), standardised online",
     "digits": "scikit-learn digits 8x8, raw pixels",
+    "int8": "smartwatch IMU windows; extractor weights random (Glorot), not pre-trained: "
+            "cost does not depend on them",
     "sparse": "smartwatch IMU windows; extractor weights random (Glorot), not pre-trained: "
               "cost does not depend on them",
 }
@@ -52,7 +55,7 @@ def build(name):
     elif name == "digits":
         clf = ul.Classifier(n, classes, hidden=64, replay=REPLAY, replay_k=2,
                             standardize=False, optimizer=opt)
-    else:
+    else:  # int8 and sparse: the same frozen int8 extractor
         rng = np.random.default_rng(1)
         ext, d = [], n
         for w in SPARSE_ARCH:

@@ -42,6 +42,11 @@ def dense_step(W, U, b, u, g, x, y, relu, lr, mu, clip, gin):
     return gi
 
 
+def _arr(x):
+    # a board's row (array('f'), list) as one float array, as the learner takes it
+    return x if isinstance(x, np.ndarray) else np.array(x, dtype=np.float)
+
+
 class Floor:
     """learn(x, i) / predict(x) on the arrays of `clf` (a ulab-path learner)."""
 
@@ -148,13 +153,13 @@ class Floor:
         rep._cls[r] = c
 
     def learn(self, x, i):
-        self._z = h = self._front(x, self.learn_std)
+        self._z = h = self._front(_arr(x), self.learn_std)
         self.step(h, i)
         if self.rep is not None:
             self._replay(h, i)
 
     def predict(self, x):
-        y = self._front(x, False)
+        y = self._front(_arr(x), False)
         for d in self.layers:
             y = dense_fwd(d.W, d.b, y, d.act == "relu")
         return int(np.argmax(y))

@@ -17,9 +17,11 @@ def write(out_dir, res):
              / res["cpython"][n]["python"]["flearn"][0]),
             ("ulab operations", lambda n: res["ulab"][n]["learn"][0] / res["ulab"][n]["flearn"][0]),
             ("ulab bytes", lambda n: res["ulab"][n]["learn"][1] / res["ulab"][n]["flearn"][1])]
-    if "error" not in res["vm"]:
-        bars.insert(0, ("MicroPython", lambda n: res["vm"][n]["summary"]["learn"][0]
-                        / res["vm"][n]["summary"]["flearn"][0]))
+    bd = res["board"]
+    if "error" not in bd:
+        for k in ("python", "ulab"):
+            bars.insert(0, ("board, %s" % k, lambda n, k=k: bd[n][k]["summary"]["vlearn"][0]
+                            / bd[n][k]["summary"]["flearn"][0]))
     ax = axes[0]
     w = 0.8 / len(bars)
     for k, (label, f) in enumerate(bars):
@@ -28,17 +30,20 @@ def write(out_dir, res):
     ax.set_xticks([i + w * (len(bars) - 1) / 2 for i in range(len(order))], order)
     ax.set_ylabel("learn_one / its floor")
     ax.set_title("Cost of one learn_one against the floor")
-    ax.legend(fontsize=7)
+    ax.set_ylim(0, 2.1)
+    ax.legend(fontsize=6, ncol=3, loc="upper center")
     ax = axes[1]
-    if "error" not in res["vm"]:
-        ms = [res["vm"][n]["summary"]["learn"][0] / 1000 for n in order]
-        fms = [res["vm"][n]["summary"]["flearn"][0] / 1000 for n in order]
-        ax.bar([i - 0.2 for i in range(len(order))], ms, 0.4, label="learn_one")
-        ax.bar([i + 0.2 for i in range(len(order))], fms, 0.4, label="floor")
+    if "error" not in bd:
+        for j, k in enumerate(("ulab", "python")):
+            ms = [bd[n][k]["summary"]["vlearn"][0] / 1000 for n in order]
+            fms = [bd[n][k]["summary"]["flearn"][0] / 1000 for n in order]
+            x = [i + (j - 0.5) * 0.4 for i in range(len(order))]
+            ax.bar([v - 0.1 for v in x], ms, 0.2, label="learn_one, %s" % k)
+            ax.bar([v + 0.1 for v in x], fms, 0.2, label="floor, %s" % k, alpha=0.6)
         ax.set_yscale("log")
-        ax.set_ylabel("ms per step (MicroPython VM)")
+        ax.set_ylabel("ms per step (QEMU Cortex-M3, icount)")
         ax.set_xticks(range(len(order)), order)
-        ax.set_title("Time per learn_one in MicroPython")
+        ax.set_title("Time per learn_one on the board")
         ax.legend(fontsize=7)
     p = out_dir / "device_cost.png"
     save_small(fig, p, 110, written)
