@@ -1,5 +1,6 @@
 """The package and files on the QEMU board the ways a user puts them there: `mpremote mount`
-(whose files have no tell()) and `mpremote mip install` of `ulearn package`."""
+(whose files have no tell()), `mpremote mip install` of `ulearn package`, and frozen into the
+firmware by device/manifest.py."""
 import json
 
 import devicepkg
@@ -57,3 +58,34 @@ def test_mip_installs_the_mpy_package_that_ulearn_package_writes(tmp_path):
     again = subprocess.run([sys.executable, "-m", "ulearn_host.cli", "package", "-o",
                             str(tmp_path)], capture_output=True, text=True)
     assert again.returncode == 1 and "not a package folder" in again.stderr
+
+
+FROZEN = """\
+import gc, os
+gc.collect()
+a = gc.mem_alloc()
+import ulearn
+from ulearn import app, checkpoint, classifier, layers, optim, scaler
+gc.collect()
+print(ulearn.__file__, 'lib' in os.listdir('/'), gc.mem_alloc() - a)
+c = ulearn.Classifier(4, 3, hidden=8)
+for i in range(30):
+    c.learn_one([i % 3, 1.0, 0.5, -1.0], 'abc'[i % 3])
+print(c.n_seen, c.predict_one([2, 1.0, 0.5, -1.0]) in 'abc')
+"""
+
+
+def test_the_package_frozen_into_the_firmware_runs_from_flash(tmp_path):
+    """device/manifest.py frozen into the QEMU firmware (`ulearn firmware build --target
+    qemu-m3-frozen`): nothing in /lib, and the package's modules cost the heap only their
+    objects (7.8 KB measured, where the .mpy files in /lib take about 41 KB)."""
+    b = start(tmp_path, board="m3-frozen")
+    try:
+        script = tmp_path / "frozen.py"
+        script.write_text(FROZEN)
+        where, lib, heap, seen, known = ok(b.device, "run", str(script)).split()
+        assert where == "ulearn/__init__.py" and lib == "False"  # frozen, not a file
+        assert int(heap) < 16 * 1024, heap
+        assert seen == "30" and known == "True"
+    finally:
+        b.stop()

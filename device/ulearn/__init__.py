@@ -25,4 +25,6 @@ def __getattr__(name):
             raise  # the module exists but needs something missing
         raise AttributeError("module 'ulearn' has no attribute %r" % name)
     m = globals()[mod]
-    return m if mod == name else getattr(m, name)
+    v = m if mod == name else getattr(m, name)
+    globals()[name] = v  # the next lookup finds it without this call
+    return v

@@ -7,6 +7,7 @@ import math
 
 from .backend import K
 from .base import Learner, base_layout, build_base, embed_size
+from .inputs import INF
 from .layers import Dense, dense_layout
 from .rng import Rng
 
@@ -71,7 +72,7 @@ class AnomalyDetector(Learner):
     @property
     def threshold(self):
         if self.n_seen < self.warmup:
-            return math.inf
+            return INF
         return math.exp(self.log_mean + self.k * math.sqrt(self.log_var)) - _TINY
 
     def is_anomaly(self, x):

@@ -4,12 +4,12 @@
 # checkpoint; load() falls back to PATH.tmp when PATH is missing or damaged
 # (a FAT rename removes PATH before it moves PATH.tmp into place).
 import json
-import math
 import os
 import struct
 
 from . import npy, zipstore
 from .backend import K
+from .inputs import finite
 from .layers import ACTIVATIONS
 
 FORMAT = "ulearn-checkpoint"
@@ -267,7 +267,7 @@ def _read_array(f, member, shape, code, a):
 
 def _finite(vals):
     for v in vals:
-        if v != v or v in (math.inf, -math.inf):
+        if not finite(v):
             return False
     return True
 

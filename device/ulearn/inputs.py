@@ -1,6 +1,12 @@
 # Checks on what a user passes in, shared by both kernel sets: each failure
 # names what was wrong, and nothing is stored before the checks pass.
-import math
+# float("inf"), not math.inf: the compiler folds math.inf into a constant that
+# freezing the package into firmware (mpy-tool) writes as C that does not compile
+INF = float("inf")
+
+
+def finite(f):
+    return -INF < f < INF  # False for nan too
 
 
 def check_len(x, n):
@@ -16,6 +22,6 @@ def number(v, i):
         f = float(v)
     except (TypeError, ValueError):
         raise TypeError("x[%d] is %r, not a number" % (i, v))
-    if f != f or f in (math.inf, -math.inf):
+    if not finite(f):
         raise ValueError("x[%d] is %r: inputs must be finite" % (i, f))
     return f

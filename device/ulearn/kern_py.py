@@ -4,7 +4,7 @@
 import math
 from array import array
 
-from .inputs import check_len, number
+from .inputs import INF, check_len, number
 
 NAME = "python"
 _SIZE = {"f": 4, "b": 1}
@@ -58,8 +58,7 @@ def set_row(a, i, cols, values):
         k += 1
 
 
-_INF = float("inf")
-_NINF = -_INF
+_NINF = -INF
 
 
 def load_vec(x, out):
@@ -67,7 +66,7 @@ def load_vec(x, out):
     # fast loop stops at the first doubtful value, the checked one says why
     n = len(out)
     check_len(x, n)
-    lo, hi = _NINF, _INF
+    lo, hi = _NINF, INF
     i = 0
     try:
         for v in x:

@@ -1,13 +1,14 @@
 # Per-sample SGD with momentum, decoupled weight decay and gradient clipping.
 import math
 
+from .inputs import INF
 
 
 class SGD:
     def __init__(self, lr=0.01, momentum=0.0, weight_decay=0.0, clip=0.0):
         for name, v in (("lr", lr), ("momentum", momentum),
                         ("weight_decay", weight_decay), ("clip", clip)):
-            if not isinstance(v, (int, float)) or not v >= 0.0 or v == math.inf:
+            if not isinstance(v, (int, float)) or not v >= 0.0 or v == INF:
                 raise ValueError("SGD %s must be a finite number >= 0, got %r" % (name, v))
         if momentum >= 1.0:
             raise ValueError("SGD momentum must be < 1, got %r" % momentum)

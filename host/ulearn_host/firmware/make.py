@@ -24,6 +24,7 @@ from pathlib import Path
 from .targets import GCC32, PICOLIBC, PINNED, TARGETS, TOOLS
 
 BOARD_MODULE = Path(__file__).resolve().parent / "board"
+MANIFEST = Path(__file__).resolve().parents[3] / "device" / "manifest.py"
 PATCH = BOARD_MODULE / "qemu-port.patch"
 
 
@@ -59,7 +60,26 @@ def key(target):
     if t.board_module:
         parts += [p.relative_to(BOARD_MODULE).as_posix().encode() + p.read_bytes()
                   for p in _module_files()]
+    if t.extra.get("freeze"):
+        parts += [p.name.encode() + p.read_bytes() for p in _frozen_files()]
     return digest(*parts)
+
+
+def _no_micropython_lib():
+    # any frozen manifest wants the micropython-lib submodule, which the pinned archive
+    # lacks; ulearn's requires nothing from it, so an empty stand-in will do
+    d = _mkdir(cache_dir() / "src" / "no-micropython-lib")
+    (d / "README.md").write_text("Empty: ulearn's device/manifest.py requires nothing from "
+                                 "micropython-lib.\n")
+    return d
+
+
+def _frozen_files():
+    # the manifest and the package it freezes (a repository checkout has both)
+    if not MANIFEST.is_file():
+        raise FirmwareError("no %s here: freezing needs a checkout of the ulearn repository"
+                            % MANIFEST)
+    return [MANIFEST] + sorted((MANIFEST.parent / "ulearn").glob("*.py"))
 
 
 def _trees(t):
@@ -256,6 +276,9 @@ def _build_one(name, src, jobs, report):
             modules.append(str(BOARD_MODULE))
         if modules:
             args.append("USER_C_MODULES=" + " ".join(modules))
+        if t.extra.get("freeze"):
+            args.append("FROZEN_MANIFEST=" + str(MANIFEST))  # after t.args: replaces the empty one
+            args.append("MPY_LIB_DIR=" + str(_no_micropython_lib()))
         if t.extra.get("rv32_libgcc"):
             args.append("LIBS=" + _rv32_libgcc())
         env = dict(os.environ)
