@@ -91,7 +91,7 @@ def do_train(args):
 
 def do_export(args):
     import ulearn
-    from ulearn.flops import learner_flops
+    from .flops import learner_flops
 
     from . import export
     opt = ulearn.SGD(args.lr, momentum=args.momentum, weight_decay=args.weight_decay,

@@ -1,12 +1,10 @@
 # A Dense(4, 5, relu) -> Dense(5, 6) pair (3 head rows in use) is widened to
-# 6, 10 and 19 hidden units; then the FLOPs of a classifier with a hidden layer.
+# 6, 10 and 19 hidden units.
 # Prints the head's probabilities on four inputs before and after each
-# widening, the final weights, and learner_flops(classifier, replay_k=2).
+# widening, and the final weights.
 import json
 
-from ulearn import SGD, Classifier
 from ulearn.backend import K
-from ulearn.flops import learner_flops
 from ulearn.grow import widen
 from ulearn.layers import Dense
 from ulearn.rng import Rng
@@ -35,5 +33,3 @@ for width in (6, 10, 19):
     a, b = widen(a, b, width, grow)
     print(json.dumps(probs(a, b)))
 print(json.dumps(K.tolist(a.W) + K.tolist(b.W)))
-c = Classifier(6, 4, hidden=5, optimizer=SGD(0.1, momentum=0.5))
-print(json.dumps(learner_flops(c, replay_k=2)))

@@ -186,7 +186,7 @@ def setup_text(domains, how, quick):
         "* **Costs** (`SimClient.fit`'s cost, from the rounds' history): a client's peak bytes are its trainable "
         "weights and momentum plus the samples it holds (one for TinyReptile and Reptile, its whole dataset "
         "for FedAvg), the maximum over rounds and seeds; MACs per round are its learn_one MACs in one round "
-        "(`ulearn.flops`), the mean over rounds and seeds. So the bytes ratio is set by how many rows a FedAvg "
+        "(`ulearn_host.flops`), the mean over rounds and seeds. So the bytes ratio is set by how many rows a FedAvg "
         "client stores, the MACs ratio by k against E times those rows.\n")
     return md
 

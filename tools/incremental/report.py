@@ -206,7 +206,7 @@ def report_flops(streams, fe, seeds, best, adapt, res, md):
                      "reference: fixed at the start width (accuracy, training FLOPs ratio)"], rows) + "\n")
     md.append("The last column is not a tuned row: a fixed model of the adaptive model's start width, same "
               "settings, never grown, to tell what growing adds.\n")
-    md.append("Training FLOPs: the sum over the whole stream of `ulearn.flops.learner_flops` at the size the "
+    md.append("Training FLOPs: the sum over the whole stream of `ulearn_host.flops.learner_flops` at the size the "
               "model had at each step (board: each learn_one with its replay_k replayed samples, none while "
               "the memory is empty, plus the replay-accuracy checks that drive growth; host: forward + "
               "backward per row of every minibatch, new and replayed rows, counted as the per-sample kernels "

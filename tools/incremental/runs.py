@@ -20,7 +20,7 @@ def flops_of(ul, d_in, n_classes, width, rows, k, has_ext):
     forward of the trainable part). k: replayed samples trained per step."""
     key = (d_in, n_classes, width, rows, k, has_ext)
     if key not in _FLOPS:
-        from ulearn.flops import learner_flops
+        from ulearn_host.flops import learner_flops
         ext = None
         if has_ext:
             ext = [ul.Frozen(d_in, EXT_WIDTH, "relu")]

@@ -12,12 +12,12 @@ device package's own ``learn_one`` (one sample at a time, as a board does).
 
 It returns ``(phi, n, cost)``: the weights after training, the samples
 trained on, and the client's cost: ``steps``, ``macs`` (of the training
-steps, ``ulearn.flops``) and ``peak_bytes`` (trainable weights and momentum,
+steps, ``ulearn_host.flops``) and ``peak_bytes`` (trainable weights and momentum,
 plus the samples it holds).
 """
 import numpy as np
 
-from ulearn.flops import learner_flops
+from ..flops import learner_flops
 
 from . import params
 

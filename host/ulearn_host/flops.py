@@ -1,4 +1,5 @@
-# Arithmetic cost of inference and of one training step, from layer shapes.
+# Arithmetic cost of inference and of one training step, from layer shapes:
+# host-side accounting (it reads a learner; boards never need it).
 # Convention: a MAC is one multiply and one add into an accumulator (a dot
 # product of n terms that starts at the bias is n MACs, so biases cost
 # nothing extra); FLOPs = 2 * MACs + every other elementwise operation, one
