@@ -1,20 +1,13 @@
 # Entry points the host starts on a board (`ulearn run learn stream=...`):
 # learn from a labelled stream on flash, evaluate on one, checkpointing as it
 # goes. Progress goes to the console and a log file; the last line printed is
-# "ulearn-report {json}", which the host parses.
+# contract.REPORT + a JSON object, which the host parses.
 import json
 import os
 
 from .checkpoint import load, save
+from .contract import BUNDLE, CURSOR, LOG, LOG_MAX, PHI, REPORT, STATE, THETA
 from .stream import Stream
-
-BUNDLE = "/ulearn-data/bundle.npz"  # what `ulearn deploy` installs
-STATE = "/ulearn-data/state.npz"  # what the board has learned since
-LOG = "/ulearn-data/log.txt"
-THETA = "/ulearn-data/theta.npz"  # a federation's weights, sent by `ulearn fed`
-PHI = "/ulearn-data/phi.npz"  # the weights after this board's local training
-CURSOR = "/ulearn-data/cursor.txt"  # where the board's stream continues
-LOG_MAX = 16384  # bytes; then the log moves to LOG.1
 
 
 def open_learner(bundle=BUNDLE, state=STATE):
@@ -124,7 +117,7 @@ def inner(stream, steps=0, epochs=0, lr=None, theta=THETA, phi=PHI, cursor=CURSO
 
 def report(entry, fields):
     fields["entry"] = entry
-    print("ulearn-report " + json.dumps(fields))
+    print(REPORT + json.dumps(fields))
 
 
 def say(log, msg):

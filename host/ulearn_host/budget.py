@@ -30,7 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ulearn import checkpoint, npy, zipstore
-from ulearn.app import LOG_MAX
+from ulearn.contract import LOG_MAX
 from ulearn.base import embed_size
 
 from . import mpy as mpyfiles

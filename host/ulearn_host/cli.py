@@ -4,6 +4,8 @@ import json
 import os
 import sys
 
+from ulearn import contract
+
 from . import __version__
 from .firmware.targets import DEFAULT as FIRMWARE_DEFAULT
 from .firmware.targets import FS_TYPES, QEMU_BOARDS
@@ -495,8 +497,8 @@ def _parser():
                     help="outer step, annealed linearly over the rounds (tinyreptile, reptile)")
     fd.add_argument("--per-round", type=int, default=2,
                     help="boards per round (reptile, fedavg; tinyreptile asks one)")
-    fd.add_argument("--stream", default="/ulearn-data/learn.npz",
-                    help="the stream file on each board (default /ulearn-data/learn.npz)")
+    fd.add_argument("--stream", default=contract.STREAM,
+                    help="the stream file on each board (default %s)" % contract.STREAM)
     fd.add_argument("--seed", type=int, default=0)
 
     rp = verb("report", do_report, "gather every benchmark page into one report (.md or .html)",

@@ -18,14 +18,12 @@ import hashlib
 import os
 from pathlib import PurePosixPath
 
-from ulearn.app import BUNDLE, LOG, STATE
+from ulearn.contract import BUNDLE, HOME, LIB, LOG, STATE
 from ulearn.checkpoint import read_meta
 
 from . import budget, mpy
 from .board import BoardError, BoardFull
 
-LIB = "/lib/ulearn"
-HOME = BUNDLE.rsplit("/", 1)[0]  # not /ulearn: with "" on sys.path it would shadow the package
 PULL = (STATE, LOG, LOG + ".1")
 
 

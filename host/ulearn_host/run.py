@@ -1,16 +1,16 @@
 """``ulearn run``: start a script or a ``ulearn.app`` entry point on a board and
 stream its output as it comes.
 
-Entry points print ``ulearn-report {json}`` as their last line; those reports
+Entry points print ``ulearn.contract.REPORT`` + a JSON object as their last line; those reports
 are returned parsed, so the host can act on what the board measured.
 """
 import ast
 import json
 import sys
 
-from .board import BoardError
+from ulearn.contract import REPORT
 
-REPORT = "ulearn-report "
+from .board import BoardError
 
 
 def entry_code(name, args):

@@ -10,13 +10,12 @@ import os
 import tempfile
 
 import ulearn
-from ulearn.app import PHI, THETA
+from ulearn.contract import PHI, STREAM, THETA
 from ..board import Board, BoardError
 from ..run import entry_code, run
 from . import params
 from .client import ClientLost, cost
 
-STREAM = "/ulearn-data/learn.npz"  # where a board keeps the stream it trains on
 
 
 class BoardClient:

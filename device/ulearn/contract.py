@@ -1,0 +1,14 @@
+# What a board and the host agree on, imported by both: where the package
+# and the learner's files live on the board, and how an entry point of
+# ulearn.app reports back (its last printed line is REPORT + a JSON object).
+LIB = "/lib/ulearn"  # the device package
+HOME = "/ulearn-data"  # not /ulearn: with "" on sys.path it would shadow the package
+BUNDLE = HOME + "/bundle.npz"  # what `ulearn deploy` installs
+STATE = HOME + "/state.npz"  # what the board has learned since
+LOG = HOME + "/log.txt"  # the board's log; LOG + ".1" before it
+LOG_MAX = 16384  # bytes; then the log moves to LOG + ".1"
+THETA = HOME + "/theta.npz"  # a federation's weights, sent by `ulearn fed`
+PHI = HOME + "/phi.npz"  # the weights after this board's local training
+CURSOR = HOME + "/cursor.txt"  # where the board's stream continues
+STREAM = HOME + "/learn.npz"  # where a board keeps the stream it trains on
+REPORT = "ulearn-report "
