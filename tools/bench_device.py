@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -144,7 +145,6 @@ def plan(res):
 
 
 def _commit():
-    import subprocess
     r = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=10"],
                        capture_output=True, text=True)
     return r.stdout.strip() or None

@@ -29,7 +29,7 @@ from tools.mpreal import Interpreter, MicroPythonError
 from ulearn_host.firmware import FirmwareError
 
 __all__ = ["HEAP", "HEAP_KB", "TARGETS", "TICKS", "CPython", "MicroPythonError", "start", "failure",
-           "live_heap", "put_rows", "put_json"]
+           "rows", "live_heap", "put_rows", "put_json"]
 
 HEAP_KB = 192  # an RP2040's GC heap, as in tests/test_board_192k.py
 HEAP = "%dK" % HEAP_KB
@@ -101,6 +101,41 @@ class CPython:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def rows(run, figures, compare, out):
+    """The rows of a board benchmark, into ``out["cpython"]`` and ``out["boards"]``.
+
+    ``run(where, label)`` runs the driver in ``where`` (a :class:`CPython` or an
+    :class:`~tools.mpreal.Interpreter`) and returns its result; ``figures(result,
+    backend)`` makes a row of it; ``compare(row, reference)`` adds the comparison.
+    CPython runs on the python, ulab and numpy kernels, each compared with the
+    python row; each build of :data:`TARGETS` runs and is compared with CPython on
+    its kernels, or its row says why it did not run. ``out["error"]`` is set when
+    no build ran."""
+    for backend in ("python", "ulab", "numpy"):
+        with CPython(backend) as cp:
+            out["cpython"][backend] = figures(run(cp, "CPython, %s" % backend), backend)
+    cpy = out["cpython"]
+    for backend in ("ulab", "numpy"):
+        compare(cpy[backend], cpy["python"])
+    for target, backend in TARGETS.items():
+        interp, why = start(target)
+        if interp is None:
+            out["boards"][target] = dict(error=why)
+            continue
+        with interp:
+            version = interp.exec("import sys\nprint(sys.version)").strip()
+            try:
+                res = run(interp, "MicroPython %s" % target)
+            except MicroPythonError as e:
+                out["boards"][target] = dict(error=failure(e), version=version)
+                continue
+        row = out["boards"][target] = figures(res, backend)
+        row["version"] = version
+        compare(row, cpy[backend])
+    if not any("error" not in r for r in out["boards"].values()):
+        out["error"] = "; ".join("%s: %s" % (t, r["error"]) for t, r in out["boards"].items())
 
 
 def live_heap(where):

@@ -11,18 +11,10 @@ import statistics
 from tools.mpreal import Interpreter, MicroPythonError
 from ulearn_host import firmware
 
-from .board import KERNELS, _timed, load_heap, min_heap, rows_file, setup_code
+from .board import _STEPS, KERNELS, _timed, load_heap, min_heap, rows_file, setup_code
 
 TARGETS = {"cp-unix": "CircuitPython unix (coverage variant), 32-bit float32, ulab 6.5.3",
            "unix32-ulab": "MicroPython unix, 32-bit float32, ulab 6.12"}
-_STEPS = """\
-clf = ulearn.load('/bench/%(name)s.npz')
-for k in range(%(steps)d):
-    row(k)
-    clf.predict_one(X)
-    clf.learn_one(X, L[0])
-print('ran')
-"""
 
 
 def measure(target, bundles, rows, steps):

@@ -128,27 +128,5 @@ def board_stage(args, fe, best, seed=0):
         return dict(backend=backend, pred=pred, probs=res["probs"], ms_per_learn=res["us"] / 1000 / info["n"],
                     heap=res["heap"], acc=float(np.mean(np.array(pred) == y_test)))
 
-    for backend in ("python", "ulab", "numpy"):
-        with boardrun.CPython(backend) as cp:
-            out["cpython"][backend] = figures(_run(cp, files, "CPython, %s" % backend), backend)
-    cpy = out["cpython"]
-    for backend in ("ulab", "numpy"):
-        _compare(cpy[backend], cpy["python"])
-    for target, backend in boardrun.TARGETS.items():
-        interp, why = boardrun.start(target)
-        if interp is None:
-            out["boards"][target] = dict(error=why)
-            continue
-        with interp:
-            version = interp.exec("import sys\nprint(sys.version)").strip()
-            try:
-                res = _run(interp, files, "MicroPython %s" % target)
-            except boardrun.MicroPythonError as e:
-                out["boards"][target] = dict(error=boardrun.failure(e), version=version)
-                continue
-        row = out["boards"][target] = figures(res, backend)
-        row["version"] = version
-        _compare(row, cpy[backend])
-    if not any("error" not in r for r in out["boards"].values()):
-        out["error"] = "; ".join("%s: %s" % (t, r["error"]) for t, r in out["boards"].items())
+    boardrun.rows(lambda where, label: _run(where, files, label), figures, _compare, out)
     return out

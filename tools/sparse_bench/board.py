@@ -117,29 +117,7 @@ def stage(best, quick, seed=0):
         row["max_prob_diff"] = max(abs(p[str(k)] - v) for p, q in zip(row["proba"], ref["proba"])
                                    for k, v in q.items())
 
-    for backend in ("python", "ulab", "numpy"):
-        with boardrun.CPython(backend) as cp:
-            out["cpython"][backend] = figures(_run(cp, files, bundle), backend)
-    cpy = out["cpython"]
-    for backend in ("ulab", "numpy"):
-        compare(cpy[backend], cpy["python"])
+    boardrun.rows(lambda where, label: _run(where, files, bundle), figures, compare, out)
     out["heap_planned"] = devicepkg.use("numpy").sparse.allocated(
-        d["dims"], [len(p) for p in cpy["python"]["picks"]], d["top"])
-    for target, backend in boardrun.TARGETS.items():
-        interp, why = boardrun.start(target)
-        if interp is None:
-            out["boards"][target] = dict(error=why)
-            continue
-        with interp:
-            version = interp.exec("import sys\nprint(sys.version)").strip()
-            try:
-                res = _run(interp, files, bundle)
-            except boardrun.MicroPythonError as e:
-                out["boards"][target] = dict(error=boardrun.failure(e), version=version)
-                continue
-        row = out["boards"][target] = figures(res, backend)
-        row["version"] = version
-        compare(row, cpy[backend])
-    if not any("error" not in r for r in out["boards"].values()):
-        out["error"] = "; ".join("%s: %s" % (t, r["error"]) for t, r in out["boards"].items())
+        d["dims"], [len(p) for p in out["cpython"]["python"]["picks"]], d["top"])
     return out
