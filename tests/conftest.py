@@ -1,14 +1,6 @@
-import sys
-from pathlib import Path
-
 import pytest
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(1, str(HERE.parent))  # tools/ (the interpreter harness)
-import devicepkg  # noqa: E402
-import tier3  # noqa: E402
-import vboards  # noqa: E402
+from ulearn_dev import devicepkg, tier3, vboards
 
 
 @pytest.fixture(params=devicepkg.BACKENDS)

@@ -1,5 +1,5 @@
 """The same learning, within float32 tolerance, on ulab, numpy and pure Python."""
-import devicepkg
+from ulearn_dev import devicepkg
 from helpers import blobs, close
 
 

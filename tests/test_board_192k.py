@@ -29,10 +29,10 @@ import time
 import numpy as np
 import pytest
 
-import devicepkg
-import vboards
+from ulearn_dev import devicepkg
+from ulearn_dev import vboards
 from test_datasets import load
-from vboards import ok
+from ulearn_dev.vboards import ok
 
 HEAP = 192 * 1024  # an RP2040's heap
 ROWS, PASSES = 1000, 10  # the stream on the board's flash, and passes over it

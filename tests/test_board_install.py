@@ -3,9 +3,9 @@
 firmware by device/manifest.py."""
 import json
 
-import devicepkg
+from ulearn_dev import devicepkg
 from helpers import blobs
-from vboards import ok, start
+from ulearn_dev.vboards import ok, start
 
 
 def test_a_checkpoint_loads_from_a_mounted_host_folder(tmp_path):

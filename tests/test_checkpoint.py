@@ -61,7 +61,7 @@ def test_numpy_reads_a_checkpoint(ul, tmp_path):
 
 
 def test_checkpoints_move_between_backends(tmp_path):
-    import devicepkg
+    from ulearn_dev import devicepkg
     path = str(tmp_path / "ck.npz")
     a = devicepkg.use("python")
     clf = trained_classifier(a)

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-import devicepkg
+from ulearn_dev import devicepkg
 from test_datasets import load
 from ulearn_host import cli, datasets, firmware, tasks
 
@@ -65,7 +65,8 @@ def test_missing_data_is_a_clear_error_not_a_traceback(monkeypatch, capsys):
     monkeypatch.setattr(datasets, "load_watch", missing)
     assert cli.main(["demo", "tinyol"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("ulearn: dataset 'watch' needs seglearn") and "Traceback" not in err
+    assert err.startswith("ulearn demo: error: dataset 'watch' needs seglearn")
+    assert err.count("\n") == 1 and "Traceback" not in err
 
 
 def test_unknown_verb_exits_with_usage():

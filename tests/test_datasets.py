@@ -2,18 +2,11 @@
 
 import gzip
 import os
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-for sub in ("host", "device"):
-    if str(REPO / sub) not in sys.path:
-        sys.path.insert(0, str(REPO / sub))
-
-from ulearn_host import datasets as D  # noqa: E402
+from ulearn_host import datasets as D
 
 
 def load(fn, *args, **kw):

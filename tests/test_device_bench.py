@@ -1,14 +1,16 @@
 """The device benchmark's floors (tools/device_bench): they do the learners'
 arithmetic (the pure-Python floor to the byte, the ulab floor to float32
 rounding), the learners stay within the issue's ratios of them in ulab
-operations and bytes (deterministic counts), and the board harness runs."""
+operations and bytes (deterministic counts), the board harness runs, and
+docs/device.md is what its result renders to."""
 import os
 from array import array
 
 import pytest
 
-import devicepkg
-from tools.device_bench import board, configs, cpython, floor_py
+from ulearn_dev import devicepkg
+from ulearn_dev.benchkit import load_json
+from ulearn_dev.device_bench import board, configs, cpython, floor_py
 from ulearn_host import firmware
 
 STEPS = 30
@@ -89,3 +91,17 @@ def test_smallest_heap_search():
     got = board.min_heap(runs)
     assert 73000 <= got < 73000 + board.GRAIN
     assert board.min_heap(lambda heap, steps: False) is None
+
+
+def test_page_is_rendered_from_the_result():
+    """docs/device.md is generated: rendering docs/device.json gives it byte for byte, and the
+    result's summary, headline, targets and plots are current (regenerate with
+    `python tools/bench_device.py --render docs/device.json --out docs/device.md --plot docs/img`)."""
+    from ulearn_dev.bench_device import render
+    docs = devicepkg.ROOT / "docs"
+    stored, res = load_json(docs / "device.json"), load_json(docs / "device.json")
+    assert render(res) == (docs / "device.md").read_text()
+    for key in ("benchmark", "title", "summary", "headline", "targets", "plots", "date"):
+        assert res[key] == stored[key], key
+    assert stored["command"].startswith("python tools/bench_device.py")  # the measuring run's
+    assert all((docs / p).is_file() for p in stored["plots"])

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import devicepkg
-import vboards
+from ulearn_dev import devicepkg
+from ulearn_dev import vboards
 from test_datasets import load
-from vboards import listdir, mpremote, ok, sha256
+from ulearn_dev.vboards import listdir, mpremote, ok, sha256
 
 NEW = "ROW"
 
@@ -66,7 +66,7 @@ def made(tmp_path_factory):
 
 def test_train_export_budget_deploy_learn_pull(made, vboard, tmp_path):
     import ulearn
-    from ulearn_host import tasks, train
+    from ulearn_host import evaluate, tasks
     dev = vboard.device
     plan = as_json(ulearn_cmd("budget", made["bundle"], "--board", "rp2040", "--json"))[0]
     assert plan["fits"] is True
@@ -102,12 +102,12 @@ def test_train_export_budget_deploy_learn_pull(made, vboard, tmp_path):
     names = [task.names[v] for v in task.y[rows]]
     py = devicepkg.use("python")  # the board's own kernels: the same arithmetic
     state = py.load(str(tmp_path / "state.npz"))
-    _, per = train.accuracy(state, task.X[rows].tolist(), names)
+    _, per = evaluate.holdout(state, task.X[rows].tolist(), names)
     assert per[NEW] == hits / n
     for label, (h, m) in after["per_class"].items():
         assert per[label] == h / m
     devicepkg.use("numpy")
-    _, per32 = train.accuracy(ulearn.load(str(tmp_path / "state.npz")), task.X[rows], names)
+    _, per32 = evaluate.holdout(ulearn.load(str(tmp_path / "state.npz")), task.X[rows], names)
     assert abs(per32[NEW] - hits / n) <= 2 / n  # float32 numpy: at most a borderline window
 
 
@@ -125,7 +125,7 @@ def test_dropped_connection_mid_deploy_then_a_rerun_completes(made, socket_board
         link.drop_after(20000)  # inside the package upload
         r = ulearn_cmd("deploy", made["bundle"], "-d", link.device, check=False)
         assert r.returncode == 1 and "Traceback" not in r.stderr
-        assert r.stderr.startswith("ulearn: connection to %s" % link.device), r.stderr
+        assert r.stderr.startswith("ulearn deploy: error: connection to %s" % link.device), r.stderr
         r = as_json(ulearn_cmd("deploy", made["bundle"], "-d", link.device, "--json"))
         assert "written" in {f["action"] for f in r["files"]}
         sent = link.sent
@@ -233,14 +233,14 @@ def test_board_errors_are_clear(vboard, tmp_path):
     script.write_text("print('started')\nraise ValueError('bad reading')\n")
     r = ulearn_cmd("run", "-d", dev, str(script), check=False)
     assert r.returncode == 1 and r.stdout == "started\n"
-    assert r.stderr.startswith("ulearn: the board raised:\nTraceback")
+    assert r.stderr.startswith("ulearn run: error: the board raised:\nTraceback")
     assert "ValueError: bad reading" in r.stderr
     r = ulearn_cmd("run", "-d", dev, "learn", "stream=/x.npz", check=False)
     assert r.returncode == 1 and "run `ulearn deploy` first" in r.stderr
     r = ulearn_cmd("pull", "-d", dev, "--dest", str(tmp_path), "--json")
     assert {p["action"] for p in as_json(r)} == {"missing"}
     r = ulearn_cmd("pull", "-d", "socket://127.0.0.1:1", check=False)
-    assert r.returncode == 1 and r.stderr.startswith("ulearn: cannot connect to socket://")
+    assert r.returncode == 1 and r.stderr.startswith("ulearn pull: error: cannot connect to socket://")
 
 
 def test_mip_install_from_the_repository(vboard):

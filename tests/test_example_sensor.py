@@ -17,7 +17,7 @@ pin), and time is a virtual clock (the loop's clock= and the driver's
 start-up sleeps), so a replay is deterministic and takes no real time. The
 NaN test wraps the driver's readings: its int16 registers cannot hold a NaN.
 
-MicroPython: the same example in real MicroPython (tests/tier3.py) with
+MicroPython: the same example in real MicroPython (ulearn_dev.tier3) with
 examples/shim/ as board, busio and digitalio, the unmodified Adafruit driver,
 and a `machine` stand-in whose SoftI2C is the same simulated bus.
 """
@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import devicepkg
+from ulearn_dev import devicepkg
 import sim_mpu6050 as sim
-import tier3
+from ulearn_dev import tier3
 from ulearn_host import datasets
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,19 +1,12 @@
 """Tests for the board-side window features (device/ulearn/features.py)."""
 
-import sys
 from array import array
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-import tier3
-
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO / "device") not in sys.path:
-    sys.path.insert(0, str(REPO / "device"))
-
-from ulearn import features as F  # noqa: E402
+from ulearn_dev import tier3
+from ulearn import features as F
 
 
 def reference(window):

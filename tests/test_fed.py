@@ -3,7 +3,7 @@ clients' costs, resumable rounds, and an initialisation that adapts faster."""
 import numpy as np
 import pytest
 
-import devicepkg
+from ulearn_dev import devicepkg
 from helpers import blobs
 
 
@@ -67,7 +67,7 @@ def test_theta_round_trip_and_mismatch():
 
 
 def test_client_costs_online_and_with_stored_data():
-    from ulearn_host.flops import learner_flops
+    from ulearn_host.anatomy import learner_flops
     from ulearn_host.fed import params
     c = clients(1)[0]
     theta = params.get(make())

@@ -2,8 +2,8 @@
 real mpremote: rounds that save theta, a stopped run that resumes, a board that drops."""
 import pytest
 
-import devicepkg
-import vboards
+from ulearn_dev import devicepkg
+from ulearn_dev import vboards
 from test_datasets import load
 from test_end_to_end import as_json, ulearn_cmd
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import devicepkg
+from ulearn_dev import devicepkg
 from test_end_to_end import ulearn_cmd
-from vboards import ok
+from ulearn_dev.vboards import ok
 
 APP = str(Path(__file__).resolve().parents[1] / "host" / "flower-app")
 BIN = Path(sys.executable).parent  # flwr's commands, installed beside this Python

@@ -1,4 +1,4 @@
-"""Widening a hidden layer (ulearn.grow) and counting FLOPs (ulearn_host.flops, host-side).
+"""Widening a hidden layer (ulearn.grow) and counting FLOPs (ulearn_host.anatomy, host-side).
 
 Widening must leave the network's function unchanged on every backend and in
 a real MicroPython interpreter; the FLOP counts must equal hand counts.
@@ -8,9 +8,9 @@ import types
 
 import pytest
 
-import devicepkg
-import tier3
-from ulearn_host import flops
+from ulearn_dev import devicepkg
+from ulearn_dev import tier3
+from ulearn_host import anatomy
 from helpers import close
 
 XS = [[0.5, -1.0, 2.0, 0.1], [-0.3, 0.8, -1.5, 1.2], [1.0, 1.0, -1.0, -2.0], [0.0, 0.2, 0.4, -0.6]]
@@ -186,7 +186,7 @@ def test_classifier_flops_by_hand():
                         optimizer=ul.SGD(0.1, momentum=0.5, weight_decay=0.01, clip=5.0))
     for y in "abc":
         clf.learn_one([1.0, 2.0, 3.0, 4.0], y)
-    f = flops.learner_flops(clf)
+    f = anatomy.learner_flops(clf)
     standardize = 2 * 4
     extractor = (2 * 24 + 6) + (2 * 30 + 5 + 5)  # relu compares; int8 scales, tanh
     head = 2 * 15
@@ -201,7 +201,7 @@ def test_classifier_flops_by_hand():
     assert f["breakdown"]["head_backward"] == backward
     assert sum(f["breakdown"].values()) == f["train_step"]
     # replayed samples are embeddings: only the head part repeats
-    assert flops.learner_flops(clf, replay_k=3)["train_step"] == 327 + 3 * (head + softmax + backward)
+    assert anatomy.learner_flops(clf, replay_k=3)["train_step"] == 327 + 3 * (head + softmax + backward)
 
 
 def test_hidden_layer_flops_by_hand():
@@ -210,23 +210,23 @@ def test_hidden_layer_flops_by_hand():
     learner = types.SimpleNamespace(
         n_features=4, scaler=None, extractor=[ul.Frozen(4, 5, "tanh")],
         hidden=ul.Dense(5, 8, "relu"), head=head, optimizer=ul.SGD(0.1))
-    f = flops.learner_flops(learner)
+    f = anatomy.learner_flops(learner)
     assert f["inference"] == (40 + 5) + (80 + 8) + 48 + 14 == 195
     head_b = 2 * (24 + 27) + 3 + 1  # input gradient, plain SGD, lr * g, onehot
     hidden_b = 8 + 2 * 48 + 8  # relu gradient, plain SGD, lr * g; no input gradient
     assert f["train_step"] == 195 + head_b + hidden_b == 413
-    assert flops.learner_flops(learner, replay_k=2)["train_step"] == 413 + 2 * (88 + 48 + 14 + 106 + 112)
+    assert anatomy.learner_flops(learner, replay_k=2)["train_step"] == 413 + 2 * (88 + 48 + 14 + 106 + 112)
     real = ul.Classifier(4, 3, extractor=[ul.Frozen(4, 5, "tanh")], hidden=8,
                          standardize=False, optimizer=ul.SGD(0.1))
-    assert flops.learner_flops(real) == f
+    assert anatomy.learner_flops(real) == f
     learner.hidden = None
     head2 = ul.Dense(5, 3)
     learner.head = head2
-    assert flops.learner_flops(learner)["train_step"] == 45 + 2 * 15 + 14 + 2 * 18 + 3 + 1
+    assert anatomy.learner_flops(learner)["train_step"] == 45 + 2 * 15 + 14 + 2 * 18 + 3 + 1
 
 
 def test_flops_scale_as_expected():
-    F = flops
+    F = anatomy
     assert F.forward(10, 7) == (70, 0) and F.forward(20, 7)[0] == 2 * F.forward(10, 7)[0]
     assert F.forward(10, 7, "relu", int8=True) == (70, 14)
     assert F.flops(F.backward(10, 4, input_grad=True)) - F.flops(F.backward(10, 4, input_grad=False)) == 80
@@ -235,12 +235,12 @@ def test_flops_scale_as_expected():
     assert F.sgd(10, 4, weight_decay=0.1)[1] - plain[1] == 40
     ul = fl()
     clf = ul.Classifier(6, 5, extractor=[ul.Frozen(6, 8, "relu")], optimizer=ul.SGD(0.1, momentum=0.5))
-    step = [flops.learner_flops(clf, replay_k=k)["train_step"] for k in range(4)]
+    step = [anatomy.learner_flops(clf, replay_k=k)["train_step"] for k in range(4)]
     assert [s - step[0] for s in step] == [k * (step[1] - step[0]) for k in range(4)]
-    rows = [flops.learner_flops(clf, rows=r)["macs"]["inference"] for r in (1, 2, 3)]
+    rows = [anatomy.learner_flops(clf, rows=r)["macs"]["inference"] for r in (1, 2, 3)]
     assert rows[1] - rows[0] == rows[2] - rows[1] == 8  # one head row: 8 MACs
     with pytest.raises(ValueError):
-        flops.learner_flops(clf, replay_k=-1)
+        anatomy.learner_flops(clf, replay_k=-1)
 
 
 # -- tier 3: real interpreters

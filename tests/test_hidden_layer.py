@@ -2,7 +2,7 @@
 import math
 import random
 
-import devicepkg
+from ulearn_dev import devicepkg
 from helpers import blobs, close, reloaded
 
 

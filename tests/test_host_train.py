@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-import devicepkg
+from ulearn_dev import devicepkg
 from test_datasets import load
 
 
@@ -54,7 +54,7 @@ def digits_task():
 
 
 def test_training_on_digits_and_the_board_classifier_agree(digits_task):
-    from ulearn_host import tasks, train
+    from ulearn_host import evaluate, tasks, train
     t = digits_task
     tr, te = tasks.select(t, "train"), tasks.select(t, "test")
     net = train.train(t.X[tr], t.y[tr], 10, hidden=(16,), epochs=20, quiet=True)
@@ -62,7 +62,7 @@ def test_training_on_digits_and_the_board_classifier_agree(digits_task):
     assert acc_host > 0.93  # measured 0.97
     clf = net.to_classifier(t.names, capacity=12)
     names = [t.names[i] for i in t.y[te]]
-    acc_board, per = train.accuracy(clf, t.X[te], names)
+    acc_board, per = evaluate.holdout(clf, t.X[te], names)
     assert abs(acc_board - acc_host) < 0.005  # same float32 maths, one sample at a time
     assert set(per) == set(t.names) and clf.capacity == 12 and clf.labels == t.names
 
@@ -101,11 +101,11 @@ def test_train_export_stream_commands(tmp_path, capsys, digits_task):
     assert clf.labels == [str(c) for c in range(9)] and clf.head.rows == 9
     # int8 costs little against the float model
     t = digits_task
-    from ulearn_host import tasks, train
+    from ulearn_host import evaluate, tasks
     te = tasks.select(t, "test", [str(c) for c in range(9)])
     names = [t.names[i] for i in t.y[te]]
-    acc8, _ = train.accuracy(clf, t.X[te], names)
-    acc32, _ = train.accuracy(ulearn.load(model), t.X[te], names)
+    acc8, _ = evaluate.holdout(clf, t.X[te], names)
+    acc32, _ = evaluate.holdout(ulearn.load(model), t.X[te], names)
     assert acc8 > acc32 - 0.02
     code, out, _ = run_cli(capsys, "stream", "--data", "digits", "--classes", "9,3", "--shuffle",
                            "--limit", "50", "-o", stream, "--json")
@@ -116,7 +116,7 @@ def test_train_export_stream_commands(tmp_path, capsys, digits_task):
 
 def test_command_errors_are_one_line(tmp_path, capsys, digits_task):
     code, _, err = run_cli(capsys, "train", "--data", "digits", "--exclude", "ten")
-    assert code == 1 and err.startswith("ulearn: unknown class 'ten'") and "Traceback" not in err
+    assert code == 1 and err.startswith("ulearn train: error: unknown class 'ten'") and "Traceback" not in err
     junk = tmp_path / "junk.npz"
     junk.write_bytes(b"not a bundle")
     code, _, err = run_cli(capsys, "export", str(junk))

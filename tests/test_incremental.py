@@ -1,8 +1,8 @@
 """Class-incremental learning on the board: replay memory and a growing hidden layer."""
 import json
 
-import devicepkg
-import tier3
+from ulearn_dev import devicepkg
+from ulearn_dev import tier3
 from helpers import blobs, close, reloaded, snapshot
 
 

@@ -11,8 +11,8 @@ import json
 import numpy as np
 import pytest
 
-import devicepkg
-import tier3
+from ulearn_dev import devicepkg
+from ulearn_dev import tier3
 from helpers import blobs
 from test_sparse import model as sparse_model
 

@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-import tier3
-from tools.mpreal import PACKAGE, Interpreter, MicroPythonError, MicroPythonTimeout
+from ulearn_dev import tier3
+from ulearn_dev.mpreal import PACKAGE, Interpreter, MicroPythonError, MicroPythonTimeout
 from ulearn_host import firmware
 
 VERSIONS = {"micropython": [1, 29], "circuitpython": [10, 3]}

@@ -1,11 +1,11 @@
 """The device package compiled to .mpy for a board's bytecode, run in the real interpreters."""
 import pytest
 
-import devicepkg
-import tier3
+from ulearn_dev import devicepkg
+from ulearn_dev import tier3
 from helpers import blobs
-from tools import mpreal
-from tools.mpreal import MicroPythonError
+from ulearn_dev import mpreal
+from ulearn_dev.mpreal import MicroPythonError
 
 BOARD_1_27 = {"impl": "micropython", "mpy": 774}  # sys.implementation._mpy of 1.27 (v6.3)
 

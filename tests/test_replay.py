@@ -7,8 +7,8 @@ import struct
 
 import pytest
 
-import devicepkg
-import tier3
+from ulearn_dev import devicepkg
+from ulearn_dev import tier3
 from helpers import blobs, close
 
 N = 6  # features of the test rows

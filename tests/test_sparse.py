@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-import devicepkg
-import tier3
-from ulearn_host import flops
+from ulearn_dev import devicepkg
+from ulearn_dev import tier3
+from ulearn_host import anatomy
 from helpers import blobs, reloaded, snapshot
 
 
@@ -326,7 +326,7 @@ def test_flops_of_a_sparse_step_by_hand():
     ul = devicepkg.use("numpy")
     clf = model(ul)  # frozen 6 -> 8 relu, 8 -> 5 tanh int8; head 5 -> 4; plain SGD
     clf.sparse = ul.sparse.Rows(clf.extractor, [[0, 2], [1]], clf.optimizer)
-    f = flops.learner_flops(clf)
+    f = anatomy.learner_flops(clf)
     # frozen layers and their trained copies, head, softmax
     inference = (96 + 8) + (24 + 2) + (80 + 5 + 5) + (16 + 1) + 40 + 19
     assert f["inference"] == inference == 296

@@ -4,10 +4,10 @@ selection from the same support set and adapts, and the pulled state is what
 the host computes on the ulab emulation, within float32 rounding."""
 import pytest
 
-import devicepkg
+from ulearn_dev import devicepkg
 from test_datasets import load
 from test_end_to_end import as_json, ulearn_cmd
-from tier3 import agree
+from ulearn_dev.tier3 import agree
 
 BUDGET = 4000  # bytes: room for some channels of one frozen layer, not all
 

@@ -5,19 +5,13 @@ calls: each case copies the package to tmp_path, appends a few lines with one
 mistake to one module, and expects the mistake reported with its file and line
 and nothing else reported.
 """
-import importlib.util
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = ROOT / "device" / "ulearn"
-
-_spec = importlib.util.spec_from_file_location("static_check", ROOT / "tools" / "static_check.py")
-static_check = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(static_check)
+from ulearn_dev import static_check
+from ulearn_dev.static_check import PACKAGE
 
 
 def test_device_package_passes():

@@ -5,7 +5,7 @@ weights are the same, bit for bit."""
 import numpy as np
 import pytest
 
-import devicepkg
+from ulearn_dev import devicepkg
 
 
 def reference(W, U, b, u, g, x, rows, lr, mu):

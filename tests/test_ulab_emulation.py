@@ -1,15 +1,12 @@
 """One test per rule of the strict ulab emulation in stubs/ulab (see stubs/README.md)."""
 
-import sys
-from pathlib import Path
+import numpy as real_np
+import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "stubs"))
+from ulearn_dev.devicepkg import stub
 
-import numpy as real_np  # noqa: E402
-import pytest  # noqa: E402
-
-import micropython  # noqa: E402
-import ulab  # noqa: E402
+micropython = stub("micropython")
+ulab = stub("ulab")
 from ulab import _counter  # noqa: E402
 from ulab import numpy as np  # noqa: E402
 

@@ -1,48 +1,39 @@
 #!/usr/bin/env python
 """Device-side cost of learning: five standard learners on the QEMU Cortex-M3 board and on CPython, against their kernel floors.
 
-The learners: a small head (64 features -> 10 classes), an IMU learner
-(window features -> 32 -> 7), a digits learner with a 1% replay memory
-(k = 2), a frozen int8 extractor under a trained last layer, and a sparse
-update step (Fisher-selected rows of that extractor). For each, on the
-virtual board (MicroPython v1.29 + ulab 6.12 on an emulated Cortex-M3, heap
-fixed at 192 KB), with ulab and with the pure-Python kernels: instructions
-per learn_one / predict_one with the collector running, bytes allocated per
-step, live heap, the live heap over a long run, and the smallest heap at
-which 1,000 steps run; the same memory figures in CircuitPython's unix
-build; on CPython the time of both kernel sets and the strict ulab
-emulation's operation counts; and what `ulearn budget` plans, against the
-measured smallest heap. Every cost is set against its floor measured in the
-same run (tools/device_bench/floor_py.py, floor_ulab.py), checked to do the
-same arithmetic. Not a timed test: a missed target is reported as measured.
-Run from the repository root (after `ulearn firmware build --target all`)::
+The learners (tools/device_bench/configs.py), on the virtual board (MicroPython v1.29 + ulab 6.12,
+emulated Cortex-M3, 192 KB heap) with ulab and pure-Python kernels: instructions per learn_one /
+predict_one, bytes per step, live heap over a long run, smallest heap for 1,000 steps; the memory
+figures in CircuitPython's unix build; on CPython the time of both kernel sets and the strict ulab
+emulation's operation counts; and `ulearn budget`'s plan against the smallest heap. Every cost is
+set against its floor measured in the same run (floor_py.py, floor_ulab.py: the same arithmetic).
+A missed target is reported, not raised. From the repository root, after
+`ulearn firmware build --target all`::
 
-    python tools/bench_device.py                      # full run, Markdown on stdout
-    python tools/bench_device.py --quick              # smoke run
-    python tools/bench_device.py --out docs/device.md --json docs/device.json --plot docs/img
+    python tools/bench_device.py --json docs/device.json --out docs/device.md --plot docs/img
+    python tools/bench_device.py --quick          # smoke run, the page on stdout
+    python tools/bench_device.py --render docs/device.json --out docs/device.md --plot docs/img
 
-Progress goes to stderr; the Markdown to stdout (and --out); every figure,
-with the board, the firmware commits and the command, to --json. The work
-is in tools/device_bench/.
+The result (every figure, board, firmware commits, command; ulearn_dev.benchkit's format) goes to
+--json; the page renders from it alone (render). --render measures nothing: it renders the page
+from a result and rewrites the result's summary, headline, targets and plots. docs/device.md is
+generated: edit tools/device_bench/report.py, not the page.
 """
-import benchenv  # noqa: F401  first: BLAS threads, paths, the device package on numpy
+from ulearn_dev import benchenv  # noqa: F401  first: BLAS threads, the device package on numpy
 
 import argparse
-import json
-import os
-import platform
-import subprocess
 import tempfile
 from pathlib import Path
 
-import devicepkg
-import numpy as np
 from tqdm import tqdm
 
-from tools.benchkit import Laps, command_line, machine, plot_links, write_page
-from tools.device_bench import board, configs, cpython, plots, report, unix
+from ulearn_dev import devicepkg
+from ulearn_dev.benchkit import Laps, output_arguments, provenance, publish
+from ulearn_dev.device_bench import board, configs, cpython, plots, report, unix
 from ulearn_host import budget
+from ulearn_host import report as host_report
 
+TITLE = "Device-side speed and memory on the virtual board"
 STEPS = dict(board=200, runs=3, cpython=500, ulab=50, long=2000, chunk=200)
 QUICK = dict(board=30, runs=2, cpython=100, ulab=10, long=200, chunk=100)
 ROWS = 1000  # the rows each learner cycles through after its warm-up
@@ -55,35 +46,29 @@ def main(argv=None):
                     help="measure this configuration only (repeatable)")
     ap.add_argument("--no-board", action="store_true",
                     help="skip the QEMU board and the unix builds (CPython only)")
-    ap.add_argument("--out", help="also write the Markdown to this file")
-    ap.add_argument("--json", help="also write every figure as JSON to this file")
-    ap.add_argument("--render", metavar="JSON",
-                    help="measure nothing: write the page from a --json file of an earlier run "
-                    "(ulearn budget's figures are planned again, with today's planner)")
-    ap.add_argument("--plot", metavar="DIR", help="write PNG plots (matplotlib) to this directory")
-    args = ap.parse_args(argv)
-    if args.render:
-        with open(args.render) as f:
-            res = json.load(f)
-    else:
-        res = measure(args)
-        if args.json:
-            tmp = args.json + ".tmp"
-            with open(tmp, "w") as f:
-                json.dump(res, f, indent=1)
-            os.replace(tmp, args.json)
-    plan(res)
-    md = ["# ulearn device-side cost benchmark\n",
+    output_arguments(ap)  # with --render, ulearn budget's figures are planned again by today's planner
+    publish(ap.parse_args(argv), measure, render, lambda folder, res: plots.write(folder, plan(res)))
+
+
+def render(res):
+    """The page (Markdown) from a result alone. Fills in the result's benchmark, title,
+    summary, headline, targets and plots (kept when there); ulearn budget's figures are
+    planned again from the learners' configurations (not stored)."""
+    planned = plan(res)
+    targets = report.checks(planned)
+    res.update(benchmark="device", title=TITLE, summary=report.summary(planned, targets),
+               headline=report.headline(planned), targets=targets, plots=res.get("plots", []))
+    md = ["# %s\n" % TITLE,
           "Reproduce from the repository root (≈ %s on the machine below):\n" % res["elapsed"],
           "```\n%s\n```\n" % res["command"],
-          "Environment: %s.%s%s\n" % (res["environment"], " **Quick (smoke) run: few steps; not the "
-                                        "reference figures.**" if res["quick"] else "", res["stages"]),
-          "{summary}\n"]
-    report.write(md, res)
-    if args.plot:
-        md += plot_links(plots.write(args.plot, res), args.out)
-    md[4] = summary(res)
-    write_page(md, args.out)
+          "Made on %s at commit %s. Environment: %s.%s%s\n" % (
+              res.get("date", "?"), res.get("commit"), res["environment"],
+              " **Quick (smoke) run: few steps; not the reference figures.**" if res["quick"] else "",
+              res["stages"])]
+    md += host_report.headline(res) + [report.sections(planned)]
+    if res["plots"]:
+        md += ["## Plots\n"] + ["![%s](%s)\n" % (Path(p).stem, p) for p in res["plots"]]
+    return "\n".join(md)
 
 
 def measure(args):
@@ -91,8 +76,8 @@ def measure(args):
     steps = QUICK if args.quick else STEPS
     order = [n for n in configs.ORDER if not args.only or n in args.only]
     lap = Laps()
-    res = {"order": order, "steps": steps, "quick": args.quick, "bundle": {}, "meta": {},
-           "cpython": {}, "ulab": {}}
+    res = {"benchmark": "device", "title": TITLE, "order": order, "steps": steps,
+           "quick": args.quick, "bundle": {}, "meta": {}, "cpython": {}, "ulab": {}}
     with tempfile.TemporaryDirectory() as tmp:
         bundles, rows = {}, {}
         for name in tqdm(order, desc="building", disable=None, leave=False):
@@ -127,58 +112,19 @@ def measure(args):
     md = ["{elapsed}", "{stages}"]
     lap.stamp(md)
     res["elapsed"], res["stages"] = md
-    res["command"], res["commit"] = command_line(), _commit()
-    res["environment"] = "CPython %s, numpy %s; %s" % (platform.python_version(), np.__version__,
-                                                      machine())
+    res.update(provenance())
     return res
 
 
 def plan(res):
-    """What ulearn budget plans for each learner: on every profile, and on the QEMU board
-    for both kernel sets (planned now, from the learners' configurations)."""
-    res["boards"], res["budget"] = {}, {}
-    for name in res["order"]:
-        meta = res["meta"][name]
-        res["boards"][name] = {b: _plan(meta, b) for b in budget.profiles()}
-        res["budget"][name] = {k: budget.plan(meta, "qemu-m3", ulab=k == "ulab")["ram"]["need"]
-                               for k in board.KERNELS}
-
-
-def _commit():
-    r = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=10"],
-                       capture_output=True, text=True)
-    return r.stdout.strip() or None
-
-
-def _plan(meta, profile):
-    p = budget.plan(meta, profile)
-    return {"need": p["ram"]["need"], "heap": p["ram"]["heap"], "fits": p["ram"]["fits"],
-            "kernels": p["kernels"]}
-
-
-def summary(res):
-    checks = report.checks(res)
-    missed = [c for c in checks if c[3] is False]
-    measured = [c for c in checks if c[3] is not None]
-    text = "**Summary.** %d of %d target checks met%s." % (
-        len(measured) - len(missed), len(measured),
-        "" if len(measured) == len(checks) else " (%d not measured)" % (len(checks) - len(measured)))
-    bd = res["board"]
-    if "error" not in bd:
-        for k in board.KERNELS:
-            text += " On the QEMU Cortex-M3 board (%s), learn_one costs %s of its floor's " \
-                "instructions" % (k, ", ".join(
-                    "%s (%s, %.1f ms)" % (report._x(s["vlearn"][0], s["flearn"][0]), n,
-                                          s["learn"][0] / 1000)
-                    for n in res["order"] for s in [bd[n][k]["summary"]]))
-            text += "; smallest heap for %d steps: %s." % (board.MIN_STEPS, ", ".join(
-                "%s %s" % (n, "n/a" if bd[n][k]["min_heap"] is None
-                           else "%.1f KB" % (bd[n][k]["min_heap"] / 1024)) for n in res["order"]))
-    text += " On the ulab path learn_one takes %s of the floor's operations." % ", ".join(
-        "%.2fx (%s)" % (res["ulab"][n]["learn"][0] / res["ulab"][n]["flearn"][0], n) for n in res["order"])
-    if missed:
-        text += " **Missed:** " + "; ".join("%s, %s: %s" % (t, n, m) for t, n, m, _ in missed) + "."
-    return text + "\n"
+    """The result with what ulearn budget plans for each learner (planned now, from the
+    learners' configurations): "boards", on every profile; "budget", the need on the QEMU
+    board for both kernel sets."""
+    boards = {n: {b: dict(p["ram"], kernels=p["kernels"]) for b in budget.profiles()
+                  for p in [budget.plan(res["meta"][n], b)]} for n in res["order"]}
+    need = {n: {k: budget.plan(res["meta"][n], "qemu-m3", ulab=k == "ulab")["ram"]["need"]
+                for k in board.KERNELS} for n in res["order"]}
+    return dict(res, boards=boards, budget=need)
 
 
 if __name__ == "__main__":

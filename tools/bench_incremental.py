@@ -1,130 +1,429 @@
 #!/usr/bin/env python
 """Class-incremental benchmark of ulearn: replay memory and a growing model.
 
-Reproduces the setting of Rüb, Tuchel, Sikora and Mueller-Gritschneder
-(2024, "A Continual and Incremental Learning Approach for TinyML On-device
-Training Using Dataset Distillation and Model Size Adaption"): a replay
-memory of 1% of the data, built on the host by dataset distillation, against
-random and herding 1% sets, naive fine-tuning and joint training; and a
-model that grows (Net2Net widening) against a fixed large one, in FLOPs.
-Not a timed test: it measures and reports, and a missed target is reported
-as measured. Run from the repository root::
+The setting of Rüb et al. (2024, "A Continual and Incremental Learning Approach for TinyML
+On-device Training Using Dataset Distillation and Model Size Adaption"): a 1% replay memory
+built on the host by dataset distillation, against random and herding sets, no replay and
+joint training, and a model that grows (Net2Net) against a fixed one, in FLOPs; on three
+class-incremental streams, on the board path (the device Classifier, one sample at a time),
+the host path (minibatches) and in real MicroPython. Settings are tuned on validation data;
+a missed target is reported as measured. From the repository root::
 
-    python tools/bench_incremental.py                 # full run, Markdown on stdout
-    python tools/bench_incremental.py --quick         # smoke run (~1 minute)
-    python tools/bench_incremental.py --out docs/incremental.md --plot docs/img
+    python tools/bench_incremental.py --json docs/incremental.json --out docs/incremental.md --plot docs/img
+    python tools/bench_incremental.py --quick       # smoke run (a few minutes)
+    python tools/bench_incremental.py --render docs/incremental.json --out docs/incremental.md
 
-Streams: Split-digits (5 tasks x 2 classes), Split-Fashion-MNIST (5 x 2,
-images averaged down to 7x7), the smartwatch exercises (4 tasks: 2, 2, 2, 1
-classes). Two paths: the board path (the device package's Classifier, one
-sample at a time, learn_one with its int8 replay memory, on CPython/numpy)
-and the host path (the same trainable layers on minibatches through
-ulearn_host.batch), plus a shortened board-path run in real MicroPython
-(the unix-port builds of `ulearn firmware build`, 32-bit float32 with a fixed
-192 KB heap, without and with ulab) checked against CPython on the same
-kernels. Hyperparameters are chosen on a validation split carved out of the
-training data; the test split is used once, for the reported runs.
-
-Progress bars go to stderr; the Markdown goes to stdout (and --out).
+--json writes the result (every figure, per seed); render() makes the page from it alone.
 """
-import benchenv  # noqa: F401  first: BLAS threads, paths, the device package on numpy
+from ulearn_dev import benchenv  # noqa: F401  first: BLAS threads, the device package on numpy
 
-import argparse
 import os
 import time
 
-from tools.benchkit import command_line, note, plot_links, write_page
-from tools.incremental.board import board_stage
-from tools.incremental.data import load_data
-from tools.incremental.intro import head, setup_text
-from tools.incremental.plots import plots
-from tools.incremental.report import (adapt_text, board_text, front_end_text, report_flops,
-                                      report_results, report_sweep, tune_text)
-from tools.incremental.settings import QUICK, STREAM_ORDER
-from tools.incremental.stages import stage_adapt_tune, stage_final, stage_front_end, stage_tune
-from tools.incremental.summary import summary_text
+import numpy as np
+
+from ulearn_dev.benchkit import Laps, ms, note, provenance, publish, table, tuned_arguments
+from ulearn_dev.incremental import settings as S
+from ulearn_dev.incremental.runs import metrics
+from ulearn_dev.incremental.settings import FE_NAMES, METHOD_NAMES, PATHS, REPLAY_METHODS, STREAM_NAMES
+from ulearn_host.report import headline
+
+TITLE = "ulearn class-incremental benchmark"
+SOURCE = {"digits": "scikit-learn digits, the project's 70/30 split; validation: a stratified 20% of train",
+          "fashion": "Debian dataset-fashion-mnist, 28x28 averaged to 7x7; the standard 60000/10000 split; "
+                     "validation: a stratified 1/6 of train",
+          "watch": "seglearn watch windows (2 s, 1 s hop, 26 features), the project's split: train subjects "
+                   "1-7, test 8-10; validation: subjects 6 and 7"}
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--seeds", type=int, default=None,
-                    help="seeds of the test runs (default 5; 3 with --quick)")
-    ap.add_argument("--tune-seeds", type=int, default=None,
-                    help="seeds of the validation runs (default 2; 1 with --quick)")
-    ap.add_argument("--quick", action="store_true",
-                    help="smoke run: Fashion-MNIST cut to %d/%d rows per class, small grids"
-                    % (QUICK["fashion_train"], QUICK["fashion_test"]))
-    ap.add_argument("--streams", default=",".join(STREAM_ORDER),
-                    help="comma-separated subset of: %s" % ", ".join(STREAM_ORDER))
-    ap.add_argument("--no-board", action="store_true",
-                    help="skip the run on real MicroPython (section 5)")
-    ap.add_argument("--out", help="also write the Markdown to this file")
-    ap.add_argument("--plot", metavar="DIR", help="write PNG plots (matplotlib) to this directory")
-    ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="worker processes")
-    args = ap.parse_args(argv)
-    streams = [s.strip() for s in args.streams.split(",") if s.strip()]
-    bad = [s for s in streams if s not in STREAM_ORDER]
-    if bad or not streams:
-        ap.error("unknown stream(s) %s; choose from %s" % (bad, ", ".join(STREAM_ORDER)))
-    streams = [s for s in STREAM_ORDER if s in streams]
-    n_seeds = args.seeds if args.seeds is not None else (3 if args.quick else 5)
-    n_tune = args.tune_seeds if args.tune_seeds is not None else (1 if args.quick else 2)
-    if n_seeds < 1 or n_tune < 1:
-        ap.error("--seeds and --tune-seeds must be >= 1")
-    seeds = list(range(n_seeds))
-    tseeds = [100 + i for i in range(n_tune)]
-    t_start = time.time()
-    cmd = command_line()
-    print("$ " + cmd, flush=True)
+    def extra(ap):
+        ap.add_argument("--no-board", action="store_true", help="skip the run on real MicroPython")
+
+    def draw(folder, res):
+        from ulearn_dev.incremental.plots import plots
+        return plots(folder, res)
+    args = tuned_arguments(__doc__, S, "Fashion-MNIST cut to %d/%d rows per class, small grids"
+                           % (S.QUICK["fashion_train"], S.QUICK["fashion_test"]), extra, argv)
+    publish(args, measure, render, draw)
+
+
+def measure(args):
+    """Run every stage; the result as a JSON-ready dict (benchkit's format)."""
+    from ulearn_dev.incremental import data, stages
+    from ulearn_dev.incremental.board import board_stage
+    streams, seeds, tseeds, lap = args.domains, args.seeds, args.tune_seeds, Laps()
     note("loading datasets")
-    info = load_data(streams, args.quick)
-
-    md = head(cmd, args, seeds, tseeds)
-    md += setup_text(streams, info)
-    md.append("## 1. Choices made on the validation split\n")
-    stage_t = {}
-    t_prev = [time.time()]
-
-    def lap(name):
-        t = time.time()
-        stage_t[name] = t - t_prev[0]
-        t_prev[0] = t
-        note("  %s: %.0f s" % (name, stage_t[name]))
-
+    data.load_data(streams, args.quick)
     lap("loading data")
-    note("stage 1: front ends (validation)")
-    fe, scores = stage_front_end(args, streams, tseeds)
-    front_end_text(streams, tseeds, fe, scores, md)
+    fe, fe_val = stages.front_end(args, streams, tseeds)
     lap("front ends")
-    note("stage 2: tuning (validation)")
-    best, val, cfgs = stage_tune(args, streams, fe, tseeds)
-    tune_text(args, streams, tseeds, best, val, cfgs, md)
+    tuned = stages.tune(args, streams, fe, tseeds)
     lap("tuning")
-    note("stage 3: tuning the adaptive model (validation)")
-    adapt, tried = stage_adapt_tune(args, streams, fe, tseeds, best, val)
-    adapt_text(streams, val, tried, md)
+    adapt = stages.adapt_tune(args, streams, fe, tseeds, tuned)
     lap("tuning the adaptive model")
-    note("stage 4: test runs")
-    res = stage_final(args, streams, fe, seeds, best, adapt)
+    runs, sweep, sizes = stages.final(args, streams, fe, seeds, tuned, adapt)
     lap("test runs")
-    summary = report_results(streams, fe, seeds, best, adapt, res, md)
-    fl = report_flops(streams, fe, seeds, best, adapt, res, md)
-    sweep = report_sweep(args, streams, fe, seeds, best, summary, res, md)
     board = None
     if "digits" in streams and not args.no_board:
-        note("stage 5: real MicroPython (unix32, unix32-ulab)")
-        board = board_stage(args, fe, best)
+        board = board_stage(args.quick, fe["digits"], tuned["board"]["digits"]["dm"]["best"])
         lap("MicroPython")
-        md += board_text(board)
-    if args.plot:
-        md += plot_links(plots(args.plot, streams, fe, seeds, best, adapt, res, sweep), args.out)
-    md[4] = summary_text(streams, seeds, summary, fl, sweep, board)
-    elapsed = time.time() - t_start
-    md[1] = md[1].replace("{elapsed}", "%.0f s" % elapsed)
-    md[3] = md[3].rstrip("\n") + " Run time per stage: %s; total %.0f s.\n" % (
-        ", ".join("%s %.0f s" % kv for kv in stage_t.items()), elapsed)
-    write_page(md, args.out)
-    note("done in %.0f s" % elapsed)
+    fracs = (S.FRACTION,) + tuple(S.sweep_fracs(args))
+    info = {}  # per stream: class names, tasks, inputs, train' / validation / train / test rows, memories
+    for s in streams:
+        t, d = data.DATA[s, "tune"], data.DATA[s, "final"]
+        info[s] = dict(names=list(d["names"]), tasks=d["tasks"], d=d["Xtr"].shape[1],
+                       n=[len(t["ytr"]), len(t["yev"]), len(d["ytr"]), len(d["yev"])],
+                       caps={"%g" % f: data.budget(d["ytr"], range(d["n_classes"]), f) for f in fracs})
+    blr, bk, hlr, hk, agrid = S.grid(args)
+    config = dict(streams=streams, tune_seeds=tseeds, jobs=args.jobs, fraction=S.FRACTION, hidden=S.HIDDEN,
+                  extractor=dict(width=S.EXT_WIDTH, epochs=S.EXT_EPOCHS),
+                  board=dict(lr=list(blr), k=list(bk), momentum=S.BOARD_MOM, clip=S.BOARD_CLIP),
+                  host=dict(lr=list(hlr), k=list(hk), momentum=S.HOST_MOM, weight_decay=S.HOST_WD,
+                            batch=S.HOST_BS, epochs=S.HOST_EPOCHS, before_tuning=S.HOST_DEFAULT),
+                  adapt_grid=agrid, adapt_tol=S.ADAPT_TOL, sweep=list(fracs[1:]),
+                  fashion_rows_per_class=[S.QUICK["fashion_train"], S.QUICK["fashion_test"]] if args.quick
+                  else None)
+    return dict(benchmark="incremental", title=TITLE, **provenance(), elapsed=time.time() - lap.start,
+                stages=lap.secs, quick=args.quick, seeds=seeds, config=config,
+                data=dict(streams=info, front_end=dict(chosen=fe, val=fe_val), tuning=tuned, adapt=adapt,
+                          runs=runs, sweep=sweep, sizes=sizes, board=board))
+
+
+# -- the page: render(res) -----------------------------------------------------------------------------
+
+def finals(run):
+    """Average accuracy after the last task, per seed, of a run's entry."""
+    return [metrics(np.array(A))["final"] for A in run["A"]]
+
+
+def mean(v):
+    return float(np.mean(v))
+
+
+def sd(v):
+    return float(np.std(v, ddof=1)) if len(v) > 1 else 0.0
+
+
+def bold(text, yes):
+    return "**%s**" % text if yes else text
+
+
+def adapt_label(a):
+    # e.g. "start 8, +4, on new classes and below 0.9", "start 8, +4, only below 0.9"
+    when = ["on new classes"] if a["on_class"] else ["only"]
+    when += ["below %g" % a["below"]] if a["below"] else []
+    return "start %d, +%d, %s" % (a["start"], a["step"], (" and " if a["on_class"] else " ").join(when))
+
+
+def settings_label(c, m=None):
+    lab = "lr %g" % c["lr"] + (", k %d" % c["k"] if c.get("k") and m != "none" else "")
+    return lab + (", " + adapt_label(c) if m == "adaptive" else "")
+
+
+def render(res):
+    """The page's Markdown, from the result alone; fills in res["summary"],
+    res["headline"] and res["targets"] (what ulearn report shows)."""
+    c, d, seeds = res["config"], res["data"], res["seeds"]
+    _summarise(res)
+    quick = (" **Quick (smoke) run: Fashion-MNIST cut to %d training / %d test rows per class, small grids; "
+             "not the reference figures.**" % tuple(c["fashion_rows_per_class"]) if res["quick"] else "")
+    md = ["# %s\n" % res["title"],
+          "Reproduce from the repository root (≈ %.0f s on the machine below):\n" % res["elapsed"],
+          "```\n%s\n```\n" % res["command"],
+          "Environment: %s; %d worker process(es), one BLAS thread each. Commit %s, %s. Test seeds: %s; "
+          "tuning seeds: %s.%s Run time per stage: %s; total %.0f s.\n"
+          % (res["environment"], c["jobs"], res["commit"], res["date"], ", ".join(map(str, seeds)),
+             ", ".join(map(str, c["tune_seeds"])), quick,
+             ", ".join("%s %.0f s" % kv for kv in res["stages"].items()), res["elapsed"])]
+    md += headline(res) + _setup(c, d["streams"]) + _validation(c, d) + _results(c, d, seeds)
+    md += _flops(c, d, seeds) + (_sweep(d) if d["sweep"] else [])
+    md += _board(c, d["board"]) if d["board"] is not None else []
+    if res.get("plots"):
+        md += ["## Plots\n"] + ["![%s](%s)\n" % (os.path.splitext(os.path.basename(p))[0], p)
+                                for p in res["plots"]]
+    return "\n".join(md)
+
+
+def _summarise(res):
+    c, runs, seeds, tol = res["config"], res["data"]["runs"], res["seeds"], res["config"]["adapt_tol"]
+    res["summary"] = (
+        "Average accuracy after the last task on the test split (mean ± std over %d seeds) of a learner "
+        "trained on each stream's tasks in turn, on the board path (the device Classifier, one sample at a "
+        "time, one pass) and the host path (the same layers on minibatches), with no replay, the board's own "
+        "reservoir, or a %g%% replay memory built on the host (random, herding, or distilled: dm); joint "
+        "training sees all tasks' data at once. The targets are the issue's; std is the sample std over "
+        "seeds.%s" % (len(seeds), 100 * c["fraction"],
+                      " Quick run: not the reference figures." if res["quick"] else ""))
+    rows = []
+    for p, _ in PATHS:
+        for s in c["streams"]:
+            f = {m: finals(r) for m, r in runs[p][s].items()}
+            rows.append([STREAM_NAMES[s], p] + [ms(f[m]) if m in f else "-" for m in S.METHODS_BOARD]
+                        + ["%.1f" % (100 * (mean(f["joint"]) - mean(f["dm"])))])
+    res["headline"] = [dict(caption="Average accuracy after the last task (test split, mean ± std over %d "
+                            "seeds); last column: joint minus dm, in points" % len(seeds),
+                            columns=["stream", "path", "no replay", "reservoir only", "random 1%",
+                                     "herding 1%", "dm 1%", "joint", "joint - dm"], rows=rows)]
+    res["targets"] = targets = []
+    for p, _ in PATHS if "digits" in c["streams"] else ():
+        f, sw = {m: finals(r) for m, r in runs[p]["digits"].items()}, res["data"]["sweep"][p]["digits"]["dm"]
+        dm, jt = f["dm"], f["joint"]
+        gap = mean(jt) - mean(dm)
+        closes = [fr for fr in sorted(sw, key=float) if mean(jt) - mean(sw[fr]) <= 0.03]
+        top = closes[0] if closes else max(sw, key=float)
+        targets.append(dict(target="dm 1%% within 3 points of joint training, Split-digits, %s path" % p,
+                            measured="dm %s vs joint %s: %.1f points behind%s" % (ms(dm), ms(jt), 100 * gap, (
+                                "" if gap <= 0.03 else "; %s %g%% closes it (%.3f%s)" % (
+                                    "a budget of" if closes else "no budget up to", 100 * float(top),
+                                    mean(sw[top]), "" if closes else " there"))),
+                            met=gap <= 0.03))
+        for other in ("random", "herding"):
+            margin, spread = mean(dm) - mean(f[other]), sd(dm) + sd(f[other])
+            targets.append(dict(
+                target="dm 1%% ahead of %s 1%% by more than the spread (%d seeds), Split-digits, %s path"
+                       % (other, len(seeds), p),
+                measured="%s vs %s: +%.1f points, spread (sum of the two stds) %.1f points"
+                         % (ms(dm), ms(f[other]), 100 * margin, 100 * spread),
+                met=bool(margin > spread and len(seeds) >= 3)))
+    for p, _ in PATHS:
+        for s in c["streams"]:
+            r = runs[p][s]
+            diff = mean(finals(r["adaptive"])) - mean(finals(r["dm"]))
+            ref = (" (reference, a fixed model of the start width %d: %+.1f points at %.0f%% of the training "
+                   "FLOPs)"
+                   % (r["small"]["cfg"]["start"], 100 * (mean(finals(r["small"])) - mean(finals(r["dm"]))),
+                      100 * mean(r["small"]["train_flops"]) / mean(r["dm"]["train_flops"])))
+            for what, key, extra in (("training", "train_flops", ref), ("inference", "inf_flops", "")):
+                ratio = mean(r["adaptive"][key]) / mean(r["dm"][key])
+                targets.append(dict(
+                    target="adaptive model <= 50%% of the fixed model's %s FLOPs within %.1f points, %s, %s "
+                           "path" % (what, 100 * tol, STREAM_NAMES[s], p),
+                    measured="accuracy %+.1f points; %s FLOPs%s %.0f%%%s" % (
+                        100 * diff, what, " (final model)" if key == "inf_flops" else "", 100 * ratio, extra),
+                    met=bool(ratio <= 0.5 and diff >= -tol)))
+
+
+def _setup(c, info):
+    cap = {s: i["caps"]["%g" % c["fraction"]] for s, i in info.items()}
+    rows = [[STREAM_NAMES[s], " / ".join("{%s}" % ", ".join(i["names"][k] for k in t) for t in i["tasks"]),
+             "%d / %d / %d / %d" % tuple(i["n"]), str(i["d"]),
+             "%d rows, %d B" % (cap[s], cap[s] * (i["d"] + 8)), SOURCE[s]] for s, i in info.items()]
+    b, h, H = c["board"], c["host"], c["hidden"]
+    kb = lambda n: "%.0f KB" % (n / 1024)  # noqa: E731
+    mem = ("at 7x7 the 1%% replay memory (%d rows) takes %s and the %d-unit trainable layer with momentum "
+           "%s; at 14x14 they would take %s and %s, next to a 264 KB RP2040's heap"
+           % (cap["fashion"], kb(cap["fashion"] * (49 + 8)), H, kb(8 * (49 * H + H)),
+              kb(cap["fashion"] * (196 + 8)), kb(8 * (196 * H + H))) if "fashion" in cap
+           else "Fashion-MNIST not run")
+    return [
+        "## Setup\n",
+        table(["stream", "tasks (in order)", "train' / validation / train / test rows", "inputs",
+               "replay memory at 1% (int8 rows + scale + label)", "data"], rows) + "\n",
+        "* **Inputs** are scaled on the host with fixed constants (pixels by their full scale, watch "
+        "features by the first task's training mean and std, as a bundle carries), so stored replay rows "
+        "stay valid; the Classifier runs with `standardize=False`. Fashion-MNIST is averaged to **7x7** (49 "
+        "inputs) for the board's memory: %s.\n" % mem,
+        "* **Model**: [frozen front end: none, or an extractor trained on the first task; chosen on "
+        "validation] -> trainable relu layer (`hidden`, %d units; the adaptive model starts smaller and "
+        "grows) -> softmax head with a row per class seen so far. The replay memory stores rows of the "
+        "trainable part's input.\n"
+        % H,
+        "* **Board path**: `ulearn.Classifier(d, classes, hidden=%d, replay=M, replay_k=k, optimizer=SGD(lr, "
+        "momentum=%g, clip=%g), standardize=False, seed=s+1)` on CPython/numpy, each task's rows once, "
+        "shuffled, through `learn_one`, which also trains on k rows drawn from the memory; M is the 1%% "
+        "budget of the whole stream. After each task the host builds that task's replay set "
+        "(`ulearn_host.distill.replay_set`) and `load_replay` gives the memory the union of the sets so far; "
+        "the slots still free take current-task samples by the class-balanced reservoir. *Reservoir only* is "
+        "that memory without a host; *no replay* and *joint* (all tasks' rows shuffled, once) have none.\n"
+        % (H, b["momentum"], b["clip"]),
+        "* **Host path**: the same layers (`ulearn.Dense`) on `ulearn_host.batch` kernels, SGD with momentum "
+        "%g and weight decay %g, %s epochs per task, minibatches of %d task rows plus k x %d rows from the "
+        "replay memory; joint: the same epochs over all the data. The adaptive model grows with "
+        "`ulearn.grow.widen` on the board's triggers.\n"
+        % (h["momentum"], h["weight_decay"], "/".join("%s %d" % kv for kv in h["epochs"].items()), h["batch"],
+           h["batch"]),
+        "* **Replay sets**: *random* (rows per class), *herding* (iCaRL) and *dm* (distribution matching: "
+        "synthetic rows whose mean random-network embedding matches the real rows'; `replay_set` defaults, "
+        "not tuned), 1% of every class's training rows (at least 1); task t's set is built from task t's "
+        "rows only, once seen, as in Rüb et al.\n"]
+
+
+def _validation(c, d):
+    from ulearn_dev.incremental.stages import fe_score
+    b, h, fe = c["board"], c["host"], d["front_end"]
+    tw = "mean over tuning seed(s) %s" % ", ".join(map(str, c["tune_seeds"]))
+    if "fashion" in c["streams"] and len(c["tune_seeds"]) > 1:
+        tw += " (Fashion-MNIST: seed %d only; its validation split has 10000 rows)" % c["tune_seeds"][0]
+    rows = [[STREAM_NAMES[s], FE_NAMES[f]] + ["%.3f" % np.mean(v[m]) for m in ("joint",) + REPLAY_METHODS]
+            + ["%.3f" % fe_score(v)] for s, fes in fe["val"].items() for f, v in fes.items()]
+    md = ["## 1. Choices made on the validation split\n", "### Front end (validation)\n",
+          "Host path with settings fixed before tuning (lr %g, k %d), %s: average accuracy after the last "
+          "task on the validation split. The extractor candidate is a %d-unit relu layer trained (%d epochs) "
+          "on the first task's rows only. The front end with the best mean of the three 1%% rows is chosen; "
+          "the 14x14 Fashion-MNIST row is a reference only (too large for a board).\n"
+          % (h["before_tuning"]["lr"], h["before_tuning"]["k"], tw, c["extractor"]["width"],
+             c["extractor"]["epochs"]),
+          table(["stream", "front end", "joint", "random 1%", "herding 1%", "dm 1%", "mean of the 1% rows"],
+                rows) + "\n",
+          "Chosen: %s.\n" % "; ".join("%s: %s" % (STREAM_NAMES[s], FE_NAMES[f])
+                                      for s, f in fe["chosen"].items()),
+          "### Tuned settings (validation)\n",
+          "Each row's settings are chosen by its average accuracy after the last task on the validation "
+          "split (%s); the test split is not looked at. Board grid: lr %s x replay_k %s; host grid: lr %s x "
+          "k %s. The chosen setting in bold.\n" % (tw, b["lr"], b["k"], h["lr"], h["k"])]
+    for p, _ in PATHS:
+        rows = [[STREAM_NAMES[s], METHOD_NAMES[m], "; ".join(
+            bold("%s: %.3f" % (settings_label(x["cfg"]), np.mean(x["val"])), x["cfg"] == t["best"])
+            for x in t["tried"])] for s, rows_ in d["tuning"][p].items() for m, t in rows_.items()]
+        md += ["%s path:\n" % p.capitalize(),
+               table(["stream", "row", "validation accuracy per setting"], rows) + "\n"]
+    rows = [[p, STREAM_NAMES[s], "%.3f" % max(np.mean(x["val"]) for x in d["tuning"][p][s]["dm"]["tried"]),
+             "<br>".join(bold("%s: %.3f, %.2f GFLOP, ends at %.0f units" % (
+                 adapt_label(t["adapt"]), np.mean(t["val"]), np.mean(t["train_flops"]) / 1e9,
+                 np.mean(t["width"])), t["adapt"] == a["pick"]) for t in a["tried"])]
+            for p, _ in PATHS for s, a in d["adapt"][p].items()]
+    return md + [
+        "Adaptive model (validation; dm 1%%, the dm row's lr and k): the hidden layer starts at `start` "
+        "units and grows by `step`, up to %d, by Net2Net widening (`Classifier.grow`, which keeps the "
+        "function), when a new class arrives (*on new classes*) and/or when replay accuracy is below `below` "
+        "(board: checked every `replay` samples; host: after each epoch). Chosen: the setting with the "
+        "fewest training FLOPs within %.1f points of the fixed model's validation accuracy (if none, the "
+        "most accurate).\n"
+        % (c["hidden"], 100 * c["adapt_tol"]),
+        table(["path", "stream", "fixed model (dm 1%)", "adaptive settings: validation accuracy, training "
+               "FLOPs over the stream, final width"], rows) + "\n"]
+
+
+def _results(c, d, seeds):
+    md = ["## 2. Results on the test split\n",
+          "Mean ± std over %d seeds (a seed sets the initialisation, the order within each task, the replay "
+          "sets and the reservoir; the class order is fixed). Per task: average accuracy on the tasks seen "
+          "so far; joint training is evaluated once, after all the data. *Forgetting*: accuracy on a task "
+          "right after learning it minus its final accuracy, averaged over all tasks but the last; *BWT* "
+          "(backward transfer, Lopez-Paz and Ranzato 2017) is its negative here. On the board path joint "
+          "training is one pass, not a ceiling: the memory's rows are trained on again and again. The "
+          "reservoir can beat random 1%%: it fills the whole memory with old classes' samples from the "
+          "start.\n" % len(seeds)]
+    for s in c["streams"]:
+        i, mats = d["streams"][s], []
+        T = len(i["tasks"])
+        md.append("### %s\n" % STREAM_NAMES[s])
+        for p, methods in PATHS:
+            rows = []
+            for m in methods + ("adaptive",):
+                r = d["runs"][p][s][m]
+                cs = [metrics(np.array(A)) for A in r["A"]]
+                one = cs[0]["forgetting"] is None  # joint: one evaluation
+                name = METHOD_NAMES[m] + (" (fixed %d)" % c["hidden"] if m == "dm" else "")
+                curve = ([""] * (T - 1) + [ms([x["final"] for x in cs])] if one
+                         else [ms([x["curve"][j] for x in cs]) for j in range(T)])
+                rows.append([bold(name, m == "dm")] + curve + [
+                    "n/a" if one else ms([x["forgetting"] for x in cs]),
+                    "n/a" if one else ms([x["bwt"] for x in cs], "%+.3f"), settings_label(r["cfg"], m),
+                    "%.1f" % np.mean(r["secs"])])
+                A = np.mean(r["A"], axis=0)
+                mats += ["%s path, %s:\n" % (p, METHOD_NAMES[m]), table(
+                    [""] + ["task %d %s" % (j + 1, "/".join(i["names"][k] for k in t))
+                            for j, t in enumerate(i["tasks"])],
+                    [["after task %d" % (n + 1) if len(A) > 1 else "after all data"]
+                     + ["" if np.isnan(v) else "%.3f" % v for v in a] for n, a in enumerate(A)]) + "\n"]
+            how = ("device Classifier, learn_one per sample, one pass" if p == "board"
+                   else "batch kernels, %d epochs per task" % c["host"]["epochs"][s])
+            md += ["%s path (%s):\n" % (p.capitalize(), how),
+                   table(["row"] + ["after task %d" % (j + 1) for j in range(T)]
+                         + ["forgetting", "BWT", "settings", "s per run"], rows) + "\n"]
+        md += ["<details><summary>Accuracy matrices, %s (mean over seeds; row i: after training task i, "
+               "column j: accuracy on task j's test classes)</summary>\n" % STREAM_NAMES[s]]
+        md += mats + ["</details>\n"]
+    return md
+
+
+def _flops(c, d, seeds):
+    rows, size_rows, H = [], [], c["hidden"]
+    for p, _ in PATHS:
+        for s in c["streams"]:
+            fx, ad, sm = (d["runs"][p][s][m] for m in ("dm", "adaptive", "small"))
+            ft, at, st = (mean(x["train_flops"]) for x in (fx, ad, sm))
+            fi, ai = mean(fx["inf_flops"]), mean(ad["inf_flops"])
+            rows.append([p, STREAM_NAMES[s], ms(finals(fx)), ms(finals(ad)),
+                         "%+.3f" % (mean(finals(ad)) - mean(finals(fx))), "%.2f" % (ft / 1e9),
+                         "%.2f" % (at / 1e9), "%.0f%%" % (100 * at / ft), "%d" % fi, "%.0f" % ai,
+                         "%.0f%%" % (100 * ai / fi), ms(ad["width"], "%.0f"),
+                         "%d: %s, %.0f%%" % (sm["cfg"]["start"], ms(finals(sm)), 100 * st / ft)])
+            for w, inf, tr in d["sizes"][p][s]:
+                first = [n for run in ad["sizes"] for w_, n in run if w_ == w]  # when each seed got there
+                size_rows.append([p, STREAM_NAMES[s], str(w), "%d of %d" % (len(first), len(seeds)),
+                                  "%.0f" % np.mean(first) if first else "-", str(inf), str(tr),
+                                  "fixed" if w == H else ""])
+    return ["## 3. Fixed large model vs adaptive (growing) model\n",
+            "Both with the distilled 1%% memory and the dm row's tuned lr and replay_k; the fixed model is "
+            "the dm row of section 2 (%d hidden units). The last column is not a tuned row: a fixed model of "
+            "the adaptive model's start width, never grown, to tell what growing adds.\n" % H,
+            table(["path", "stream", "fixed %d: accuracy" % H, "adaptive: accuracy", "difference",
+                   "fixed: training GFLOP", "adaptive: training GFLOP", "ratio", "fixed: FLOPs/inference",
+                   "adaptive: FLOPs/inference (final)", "ratio", "adaptive: final width",
+                   "reference: fixed at the start width (accuracy, training FLOPs ratio)"], rows) + "\n",
+            "Training FLOPs: the sum over the stream of `ulearn_host.flops.learner_flops` at the model's "
+            "size at each step (board: each learn_one with its replay_k replayed samples, none while the "
+            "memory is empty; host: forward + backward for every row of every minibatch, new and replayed; "
+            "both with the replay-accuracy checks that drive growth). Every size the adaptive models pass "
+            "through, with all classes present (board train step: with replay_k replayed samples; host: one "
+            "sample):\n",
+            table(["path", "stream", "hidden units", "reached in (seeds)", "at sample (mean)",
+                   "FLOPs/inference", "FLOPs/train step", ""], size_rows) + "\n"]
+
+
+def _sweep(d):
+    sw = d["sweep"]
+    fracs = sorted(next(iter(sw["board"].values()))["dm"], key=float)
+    rows = [[STREAM_NAMES[s], p, METHOD_NAMES[m].replace(" 1%", "")] + [ms(sw[p][s][m][f]) for f in fracs]
+            + [ms(finals(d["runs"][p][s]["joint"]))]
+            for s in sw["board"] for p, _ in PATHS for m in REPLAY_METHODS]
+    caps = ["%s: %s rows" % (STREAM_NAMES[s], ", ".join("%d at %g%%" % (d["streams"][s]["caps"][f],
+                                                                         100 * float(f)) for f in fracs))
+            for s in sw["board"]]
+    return ["## 4. Replay budget: what closes the gap to joint training\n",
+            "The test runs again with larger replay memories, as a share of each class's training rows (each "
+            "row's settings tuned at 1%, not retuned). Average accuracy after the last task:\n",
+            table(["stream", "path", "replay set"] + ["%g%%" % (100 * float(f)) for f in fracs] + ["joint"],
+                  rows) + "\n",
+            "Replay memory sizes: %s.\n" % "; ".join(caps)]
+
+
+def _board(c, run):
+    md = ["## 5. The board path on real MicroPython\n"]
+    if "error" in run:
+        return md + ["Not run: %s\n" % run["error"]]
+    kernels = {"python": "pure Python", "ulab": "ulab", "numpy": "numpy"}
+    cpython = {"python": "CPython, pure-Python kernels", "ulab": "CPython, ulab emulation",
+               "numpy": "CPython, numpy kernels"}
+
+    def row(name, r, board):
+        if "error" in r:
+            return [name, "-", "not run: %s" % r["error"], "-", "-", "-", "-"]
+        return [name, kernels[r["backend"]], "%.4f" % r["acc"],
+                "%d / %d (%s)" % (r["agree"], run["n_test"], cpython[r["ref"]]) if "agree" in r else "-",
+                "%.2g" % r["max_prob_diff"] if "max_prob_diff" in r else "-", "%.2f" % r["ms_per_learn"],
+                "%s B" % format(r["heap"], ",") if board else "-"]
+
+    versions = "; ".join(sorted(set(r["version"] for r in run["boards"].values() if "version" in r))) or "-"
+    rows = [row("MicroPython " + t, r, True) for t, r in run["boards"].items()]
+    rows += [row(cpython[b], run["cpython"][b], False) for b in ("python", "ulab", "numpy")]
+    return md + [
+        "Split-digits, the first two tasks ({0, 1} then {2, 3}), %d training samples (%d per task, seed 0's "
+        "order), board path with the digits dm row's settings (hidden %d, lr %g, replay_k %d, a %d-row "
+        "memory receiving task 1's distilled set after task 1), then all %d test rows of classes 0-3; in "
+        "MicroPython's unix port built 32-bit with float32 (%s; GC heap fixed at %d KB, the package as .mpy; "
+        "`unix32`: pure-Python kernels, `unix32-ulab`: ulab) and on CPython, all reading the same stream "
+        "files. A board row's reference is CPython on the same kernels, a CPython row's CPython's "
+        "pure-Python kernels; MicroPython computes in float32 where those compute in float64, so "
+        "probabilities may differ in a float32's last places.\n"
+        % (run["n"], run["n"] // 2, c["hidden"], run["cfg"]["lr"], run["cfg"]["k"], run["cap"], run["n_test"],
+           versions, run["heap_kb"]),
+        table(["where", "kernels", "test accuracy (classes 0-3)", "predictions equal to the reference's",
+               "largest probability difference (first 20 test rows)", "ms per learn_one",
+               "live heap after the run"], rows) + "\n"]
 
 
 if __name__ == "__main__":

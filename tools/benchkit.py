@@ -1,8 +1,25 @@
 """What every benchmark script shares: its options, mean ± std, Markdown tables, a process
 pool with a progress bar, stage timings, the command and machine a page was made on, small
-PNGs, and writing the page with its plot links."""
+PNGs, the JSON result and writing the page with its plot links.
+
+A benchmark's result is data: one JSON file (``docs/<name>.json``) that its page
+renders from (``--render``) and that ``ulearn report`` reads. Its keys:
+
+- ``benchmark``, ``title``: the key (tinyol, incremental, sparse, fed, device) and a title;
+- ``command``, ``commit``, ``date``, ``environment``, ``elapsed``, ``stages``: where
+  and how it was made (:func:`provenance`, :class:`Laps`);
+- ``quick``, ``seeds``, ``config``: the run's settings;
+- ``data``: every figure, per seed where there are seeds, for the page to render;
+- ``summary``, ``headline``, ``targets``, ``plots``: what ``ulearn report`` shows,
+  filled in by the page's renderer: a paragraph of Markdown; tables as
+  ``{"caption", "columns", "rows"}`` with cells already formatted (mean ± std);
+  ``{"target", "measured", "met"}`` (``met`` None when not measured); PNG paths
+  relative to the page.
+"""
 import argparse
+import json
 import multiprocessing
+import subprocess
 import os
 import platform
 import shlex
@@ -47,8 +64,7 @@ def tuned_arguments(doc, S, quick_help, extra=None, argv=None):
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="worker processes")
     if extra is not None:
         extra(ap)
-    ap.add_argument("--out", help="also write the Markdown to this file")
-    ap.add_argument("--plot", metavar="DIR", help="write PNG plots (matplotlib) to this directory")
+    output_arguments(ap)
     args = ap.parse_args(argv)
     doms = [d.strip() for d in args.domains.split(",") if d.strip()]
     bad = [d for d in doms if d not in S.DOMAIN_ORDER]
@@ -62,6 +78,36 @@ def tuned_arguments(doc, S, quick_help, extra=None, argv=None):
         ap.error("--seeds and --tune-seeds must be >= 1")
     args.seeds, args.tune_seeds = list(range(n_seeds)), [100 + i for i in range(n_tune)]
     return args
+
+
+def output_arguments(ap):
+    """--json, --render, --out and --plot: what every benchmark writes, and how to re-render."""
+    ap.add_argument("--json", metavar="PATH",
+                    help="write the result (settings, seeds, every figure, provenance) to this file")
+    ap.add_argument("--render", metavar="JSON",
+                    help="measure nothing: render the page (with --plot, the plots too where the "
+                    "result holds their data) from a saved result, and rewrite the result with "
+                    "what the page adds (summary, headline, targets, plots)")
+    ap.add_argument("--out", help="also write the Markdown page to this file")
+    ap.add_argument("--plot", metavar="DIR", help="write PNG plots (matplotlib) to this directory")
+
+
+def publish(args, measure, render, plots=None):
+    """Measure (or load --render's result) and save it before anything else can fail;
+    draw the plots with ``plots(dir, res)`` (their paths go in the result, relative to the
+    page); render the page; save the result with what the page added; write the page."""
+    res = load_json(args.render) if args.render else measure(args)
+    if args.json and not args.render:
+        save_json(res, args.json)
+    if args.plot and plots is not None:
+        page = Path(args.out).parent if args.out else Path(".")
+        res["plots"] = [Path(os.path.relpath(p, page)).as_posix() for p in plots(args.plot, res)]
+    elif args.plot and args.render:
+        note("--plot ignored with --render: this result does not hold the plots' data")
+    text = render(res)
+    if args.json or args.render:
+        save_json(res, args.json or args.render)
+    write_page([text], args.out)
 
 
 def page_head(title, args, quick_note):
@@ -173,11 +219,40 @@ def plot_links(written, out):
     return ["## Plots\n"] + ["![%s](%s)\n" % (p.stem, os.path.relpath(p, rel)) for p in written]
 
 
+def provenance():
+    """The command, commit, date and environment a result records."""
+    import numpy as np
+    r = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=10"],
+                       capture_output=True, text=True)
+    return {"command": command_line(), "commit": r.stdout.strip() or None,
+            "date": time.strftime("%Y-%m-%d", time.gmtime()),
+            "environment": "CPython %s, numpy %s; %s" % (platform.python_version(), np.__version__,
+                                                        machine())}
+
+
+def save_json(res, path):
+    """Write a result to ``path`` (a temporary name, then renamed: never half a file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(res, indent=1, sort_keys=False, allow_nan=True) + "\n")
+    tmp.replace(path)
+    note("wrote %s" % path)
+
+
+def load_json(path):
+    """A result written by :func:`save_json`."""
+    return json.loads(Path(path).read_text())
+
+
 def write_page(md, out):
     """Print the page (a list of Markdown blocks) and write it to `out` when given."""
     text = "\n".join(md)
     print(text)
     if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(text)
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_text(text)
+        tmp.replace(out)
         note("wrote %s" % out)

@@ -24,8 +24,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-import devicepkg
-from tools.mpreal import Interpreter, MicroPythonError
+from ulearn_dev import devicepkg
+from ulearn_dev.mpreal import Interpreter, MicroPythonError
 from ulearn_host.firmware import FirmwareError
 
 __all__ = ["HEAP", "HEAP_KB", "TARGETS", "TICKS", "CPython", "MicroPythonError", "start", "failure",

@@ -17,9 +17,17 @@ planner adds what that exceeds resident + transient as its margin
 
     python tools/fit_budget.py docs/device.json            # fit, print, write
     python tools/fit_budget.py docs/device.json --dry-run  # fit and print only
+
+It also prints, as a check of the planner's step figure, the bytes one learn_one
+allocates: the planner's (``step_alloc``: the learner's step terms from
+``ulearn_host.anatomy``, replay steps included, times the coefficients
+tools/measure_ram.py measured, in GC blocks) against the board's (the median of
+``micropython.mem_total()`` over the benchmark's steps: bytes requested, before
+rounding to 16-byte blocks).
 """
 import argparse
 import json
+import statistics
 import sys
 from pathlib import Path
 
@@ -40,6 +48,19 @@ def points(res, kernels):
             continue
         r = budget.plan(res["meta"][name], "qemu-m3", ulab=kernels == "ulab")["ram"]
         out.append((name, r["resident"], measured))
+    return out
+
+
+def steps(res, kernels):
+    """[(name, planner's bytes per learn_one, board's)] for the benchmark's learners."""
+    from ulearn_host import budget
+    out = []
+    for name in res["order"]:
+        learn = res["board"][name][kernels].get("learn")
+        if not learn:
+            continue
+        r = budget.plan(res["meta"][name], "qemu-m3", ulab=kernels == "ulab")["ram"]
+        out.append((name, r["step_alloc"], statistics.median(learn["bytes"])))
     return out
 
 
@@ -99,6 +120,11 @@ def main(argv=None):
                 name, k, base, (1 + cal["scale"]) * base + cal["const"], m, 100 * e, 100 * loo))
         print("  %s: need = %.3f x resident %+d (%s)" % (k, 1 + cal["scale"], cal["const"],
                                                         cal["model"]))
+    print("\nbytes one learn_one allocates: planner (GC blocks) / board (requested)")
+    for k in KERNELS:
+        for name, planned, board_bytes in steps(res, k):
+            print("%-8s %-7s %10d %10d %+7.1f%%" % (name, k, planned, board_bytes,
+                                                  100 * (planned - board_bytes) / board_bytes))
     if args.dry_run:
         return
     costs["board"] = board
@@ -109,7 +135,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
-    import devicepkg  # noqa: F401  the device package on numpy before ulearn_host binds it
+    from ulearn_dev import devicepkg  # the device package on numpy before ulearn_host binds it
     devicepkg.use("numpy")
     main()

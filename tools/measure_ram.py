@@ -6,6 +6,7 @@ Run from the repository root, with the firmware built (``ulearn firmware build
 
     python tools/measure_ram.py            # measure, print a table, write the file
     python tools/measure_ram.py --dry-run  # measure and print only
+    python tools/measure_ram.py --steps    # re-measure only the per-step coefficients
 
 Everything is measured in real MicroPython interpreters (tools/mpreal.py): the
 unix port built 32-bit with float32, 16-byte GC blocks as on the boards,
@@ -22,30 +23,29 @@ MICROPY_MEM_STATS) counts every allocation too, but as the bytes requested,
 before rounding to blocks (an 8-byte float box takes a 16-byte block): it is
 read alongside as a check (the blocks must be at least the bytes requested)
 and its ratio is printed. Per-step allocations scale with the model, so they
-are fitted (least squares) over a grid of learners on the terms of
-``budget.step_terms``; the fit's worst error is printed and stored.
+are fitted (least squares) over a grid of learners (with and without a
+trainable hidden layer, a replay memory and sparse updates) on the terms of
+``ulearn_host.anatomy.step_terms``; the fit's worst error is printed and stored.
+A term the grid cannot tell from the others (the detector's one pass) gets 0.
 """
 import argparse
 import json
 import random
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-for p in (str(ROOT / "tests"), str(ROOT)):  # devicepkg; tools.mpreal
-    if p not in sys.path:
-        sys.path.insert(0, p)
+from ulearn.contract import LIB
+from ulearn_dev import devicepkg
+from ulearn_dev.mpreal import Interpreter
+from ulearn_host import anatomy, budget, mpy
 
-import devicepkg  # noqa: E402
-from tools.mpreal import Interpreter  # noqa: E402
-from ulearn_host import budget, mpy  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 OUT = ROOT / "host" / "ulearn_host" / "ram_costs.json"
 TARGETS = {"python": "unix32", "ulab": "unix32-ulab"}  # kernels: the build that runs them
-HEAP = "4M"  # far more than any step of the grid allocates: no collection is ever needed
+HEAP = "8M"  # far more than any step of the grid allocates: no collection is ever needed
 # what load/save/learn_one import, and the board entry points `ulearn run` starts (app, stream)
 IMPORTS = "import ulearn, ulearn.checkpoint, ulearn.classifier, ulearn.anomaly, ulearn.app"
 # built into the boards' firmware (ulab too, in flash): imported before any baseline
@@ -75,33 +75,50 @@ print(json.dumps(sorted(r)[1]))
 
 
 def config_code(kind, c):
-    """Python source that builds the learner of `config`."""
-    ext = ", ".join("Frozen(%d, %d, %r, %r)" % (lc["n_in"], lc["n_out"], lc["act"], lc["int8"])
-                    for lc in c["extractor"])
-    o = c["optimizer"]
-    opt = "SGD(%r, %r, %r, %r)" % (o["lr"], o["momentum"], o["weight_decay"], o["clip"])
-    size = c["capacity"] if kind == "Classifier" else c["hidden"]
-    return "%s(%d, %d, extractor=[%s], optimizer=%s, standardize=%r)" % (
-        kind, c["n_features"], size, ext, opt, c["standardize"])
+    """Python source that builds the learner of `config` (as checkpoint.load does)."""
+    return "%s.from_config(%r)" % (kind, c)
 
 
 def grid(kind, count, seed):
+    """`count` configs of `kind`; a Classifier may have a hidden layer, a replay memory
+    (larger than the classes a measurement stores, so each step stores its sample: the
+    worst case) or sparse updates."""
     rng = random.Random(seed)
     out = []
     for _ in range(count):
-        n = rng.choice((3, 6, 10, 16, 26, 40))
+        wide = kind == "Classifier"  # the detector's grid is the one measured before
+        n = rng.choice((3, 6, 10, 16, 26, 40, 64) if wide else (3, 6, 10, 16, 26, 40))
         ext, n_in = [], n
-        for _ in range(rng.choice((0, 1, 1, 2))):
-            n_out = rng.choice((8, 12, 24, 32))
+        for _ in range(rng.choice((0, 1, 1, 2, 3) if wide else (0, 1, 1, 2))):
+            n_out = rng.choice((8, 12, 24, 32, 64) if wide else (8, 12, 24, 32))
             ext.append({"n_in": n_in, "n_out": n_out, "act": "relu", "int8": rng.random() < 0.5})
             n_in = n_out
         c = {"n_features": n, "extractor": ext, "standardize": rng.random() < 0.7,
              "stats_window": 0, "optimizer": {"lr": 0.01, "momentum": rng.choice((0.0, 0.5)),
                                               "weight_decay": rng.choice((0.0, 1e-4)),
                                               "clip": rng.choice((0.0, 5.0))}}
-        c["capacity" if kind == "Classifier" else "hidden"] = rng.choice((2, 3, 5, 8, 12))
+        size = rng.choice((2, 3, 5, 8, 12))
+        if kind == "Classifier":
+            c.update(capacity=size, hidden=rng.choice((0, 0, 8, 16, 32, 64)), replay=0,
+                     replay_k=1, seed=1)
+            u = rng.random()
+            if u < 0.4:
+                c.update(replay=rng.choice((16, 24, 32)), replay_k=rng.choice((0, 1, 2, 3)))
+            elif u < 0.65 and ext:
+                picks = [sorted(rng.sample(range(lc["n_out"]), rng.randrange(lc["n_out"] // 2)))
+                         for lc in ext]
+                if not any(picks):
+                    picks[-1] = [0]
+                c["sparse"] = picks
+        else:
+            c.update(hidden=size, k=2.0, alpha=0.01, warmup=50, seed=1)
         out.append(c)
     return out
+
+
+def terms(kind, c):
+    """The anatomy's step terms of a learner built from config `c`."""
+    return anatomy.step_terms(anatomy.build({"kind": kind, "config": c}))
 
 
 def warm_up(kind, c):
@@ -114,11 +131,28 @@ def warm_up(kind, c):
 
 
 def fit(rows, ys):
-    """Least squares of ys on the term dicts `rows`; (coefficients, worst relative error)."""
+    """Least squares of ys on the term dicts `rows`, on the relative errors (small learners
+    count as much as large ones); (coefficients, worst relative error).
+
+    A term that adds nothing the earlier ones do not (all zero, or a multiple of them over
+    these rows) gets 0; so does one whose coefficient comes out negative (a step cannot
+    allocate less for a larger size: such a coefficient only trades errors within the grid,
+    and extrapolates badly), dropped one at a time, the most negative first."""
     names = list(rows[0])
     A = np.array([[r[k] for k in names] for r in rows], dtype=float)
-    coef = np.linalg.lstsq(A, np.array(ys, dtype=float), rcond=None)[0]
-    err = max(abs(a - y) / y for a, y in zip(A @ coef, ys))
+    y = np.array(ys, dtype=float)
+    keep = []
+    for j in range(len(names)):
+        if np.linalg.matrix_rank(A[:, keep + [j]]) > len(keep):
+            keep.append(j)
+    while True:
+        sol = np.linalg.lstsq(A[:, keep] / y[:, None], np.ones_like(y), rcond=None)[0]
+        if sol.min() >= 0:
+            break
+        keep.pop(int(np.argmin(sol)))
+    coef = np.zeros(len(names))
+    coef[keep] = sol
+    err = max(abs(a - v) / v for a, v in zip(A @ coef, ys))
     return {k: round(float(v), 2) for k, v in zip(names, coef)}, float(err)
 
 
@@ -161,7 +195,7 @@ def package_cost(kernels, form, tries=3):
             lives.append(interp.mem_alloc() - m0)
             got = interp.exec("print(ulearn.backend.NAME)").strip()
             assert got == kernels, (interp, got)
-            files = {n: interp.read_file("/lib/ulearn/" + n) for n in interp.listdir("/lib/ulearn")}
+            files = {n: interp.read_file(LIB + "/" + n) for n in interp.listdir(LIB)}
             assert all(n.endswith("." + form) for n in files), sorted(files)
     return sorted(lives)[tries // 2], files
 
@@ -187,7 +221,7 @@ def measure_steps(interp, grids):
     """{kind: (coefficients, worst error, [mem_total / blocks per learner])} over the grid."""
     out = {}
     for kind, configs in grids.items():
-        terms, ys, ratios = [], [], []
+        rows, ys, ratios = [], [], []
         for c in configs:
             setup, step = warm_up(kind, c)
             interp.exec("c = %s\n%s" % (config_code(kind, c), setup))
@@ -195,10 +229,10 @@ def measure_steps(interp, grids):
             requested %= 1 << 31  # mem_total() is a small int: 31 bits, wrapping
             interp.exec("c = None")
             assert requested <= blocks, (interp, c, blocks, requested)
-            terms.append(budget.step_terms(kind, c))
+            rows.append(terms(kind, c))
             ys.append(blocks)
             ratios.append(requested / blocks)
-        out[kind] = fit(terms, ys) + (ratios,)
+        out[kind] = fit(rows, ys) + (ratios,)
     return out
 
 
@@ -215,8 +249,8 @@ def measure_python(bundles, grids):
             interp.write_file("/b%d.npz" % i, Path(path).read_bytes())
             interp.exec("c = ulearn.load('/b%d.npz'); c = None" % i)  # first use of each code path
             live = held(interp, "c = ulearn.load('/b%d.npz')" % i, "c")
-            sizes = list(budget.array_bytes(budget.learner_spec(path)["layout"]).values())
-            sizes += [4 * n for n in budget.buffers(kind, c)]
+            a = anatomy.of(path, flops=False)
+            sizes = [p["bytes"] for p in a["arrays"] + a["working"]]
             ys.append(live - sum(res["array_header"] + budget._blocks(b) for b in sizes))
             rows.append({"Classifier": kind == "Classifier", "AnomalyDetector": kind != "Classifier",
                          "per_layer": len(c["extractor"]),
@@ -284,9 +318,15 @@ def make_bundles(tmp):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dry-run", action="store_true", help="print, do not write " + OUT.name)
+    ap.add_argument("--steps", action="store_true",
+                    help="re-measure only the per-step coefficients ('step', 'step_fit'), keeping "
+                         "the other figures of " + OUT.name)
     args = ap.parse_args(argv)
+    grids = {"Classifier": grid("Classifier", 80, 1),
+             "AnomalyDetector": grid("AnomalyDetector", 36, 2)}
+    if args.steps:
+        return steps_only(grids, args.dry_run)
     sources = mpy.sources()
-    grids = {"Classifier": grid("Classifier", 36, 1), "AnomalyDetector": grid("AnomalyDetector", 36, 2)}
     with tempfile.TemporaryDirectory() as tmp:
         py = measure_python(make_bundles(tmp), grids)
     ul = measure_ulab(grids)
@@ -309,7 +349,8 @@ def main(argv=None):
         "about": "RAM constants for ulearn budget, written by `python tools/measure_ram.py` in "
                  "MicroPython %s, unix port, 32-bit, float32 (.mpy v%d.%d), without ulab for the "
                  "python figures and with real ulab %s for the ulab ones. 'step' coefficients "
-                 "multiply budget.step_terms() to give the GC blocks one learn_one takes; 'fit' is "
+                 "multiply ulearn_host.anatomy.step_terms() to give the GC blocks one learn_one "
+                 "takes; 'fit' is "
                  "the worst relative error over the measured grid. 'file' and 'step_live' are "
                  "allowances; row_per_col is one checkpoint row's bytes and values per column "
                  "(ulab: and the array made of them)."
@@ -317,19 +358,41 @@ def main(argv=None):
         "package": package,
         "objects": py["objects"], "objects_fit": round(py["objects_fit"], 4),
         "array_header": {"python": py["array_header"], "ulab": ul["array_header"]},
-        "step": {path: {k: v[0] for k, v in s.items()} for path, s in steps.items()},
-        "step_fit": {path: {k: round(v[1], 4) for k, v in s.items()} for path, s in steps.items()},
+        "step": _steps(steps)[0], "step_fit": _steps(steps)[1],
         "step_live": {"python": STEP_LIVE},
         "checkpoint": dict(py["checkpoint"], row_per_col={"python": py["checkpoint"]["row_per_col"],
                                                           "ulab": ul["row_per_col"]}),
         "mpy_ratio": round(sum(map(len, compiled.values())) / sum(map(len, sources.values())), 3),
         "source_bytes": sum(map(len, sources.values())),  # the package these figures are for
     }
-    requested = {"%s %s" % (path, k): v[2] for path, s in steps.items() for k, v in s.items()}
-    print(report(costs, why, requested))
+    print(report(costs, why, _steps(steps)[2]))
     if not args.dry_run:
         OUT.write_text(json.dumps(costs, indent=1) + "\n")
         print("wrote", OUT.relative_to(ROOT))
+
+
+def _steps(steps):
+    # ram_costs.json's "step" and "step_fit" entries, and the requested / blocks ratios
+    return ({path: {k: v[0] for k, v in s.items()} for path, s in steps.items()},
+            {path: {k: round(v[1], 4) for k, v in s.items()} for path, s in steps.items()},
+            {"%s %s" % (path, k): v[2] for path, s in steps.items() for k, v in s.items()})
+
+
+def steps_only(grids, dry_run):
+    """Re-measure the per-step coefficients in both builds; merge them into OUT."""
+    steps = {}
+    for kernels in ("python", "ulab"):
+        with start(kernels) as interp:
+            interp.exec(IMPORTS + "\nfrom ulearn import " + NAMES)
+            steps[kernels] = measure_steps(interp, grids)
+    costs = json.loads(OUT.read_text())
+    costs["step"], costs["step_fit"], requested = _steps(steps)
+    costs["about"] = costs["about"].replace("budget.step_terms()",
+                                            "ulearn_host.anatomy.step_terms()")
+    print("\n".join(step_lines(costs, requested)))
+    if not dry_run:
+        OUT.write_text(json.dumps(costs, indent=1) + "\n")
+        print("wrote", OUT.relative_to(ROOT), "(step coefficients only)")
 
 
 def report(k, why, requested):
@@ -342,7 +405,14 @@ def report(k, why, requested):
         ("per member", ck["per_member"]), ("per meta.json byte", ck["meta_per_byte"]),
         ("per row column, python", ck["row_per_col"]["python"]),
         ("per row column, ulab", ck["row_per_col"]["ulab"]))]
-    lines += ["", "bytes one learn_one allocates, per unit of each term (fitted):"]
+    lines += step_lines(k, requested)
+    lines += ["", ".mpy / .py size: %.3f (%s)" % (k["mpy_ratio"], why)]
+    return "\n".join(lines)
+
+
+def step_lines(k, requested):
+    """The table of per-step coefficients, their worst errors and requested / blocks."""
+    lines = ["", "bytes one learn_one allocates, per unit of each term (fitted):"]
     cols = [(path, kind) for path in k["step"] for kind in k["step"][path]]
     lines.append("%-12s" % "term" + "".join("%24s" % ("%s %s" % c) for c in cols))
     for term in k["step"]["python"]["Classifier"]:
@@ -352,9 +422,8 @@ def report(k, why, requested):
     lines.append("%-12s" % "requested" + "".join(
         "%24s" % ("%.2f-%.2f" % (min(requested["%s %s" % c]), max(requested["%s %s" % c])))
         for c in cols))
-    lines += ["(requested: micropython.mem_total() over the GC blocks taken, per learner)",
-              "", ".mpy / .py size: %.3f (%s)" % (k["mpy_ratio"], why)]
-    return "\n".join(lines)
+    lines.append("(requested: micropython.mem_total() over the GC blocks taken, per learner)")
+    return lines
 
 
 if __name__ == "__main__":

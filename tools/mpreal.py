@@ -26,7 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ulearn_host import firmware
+from ulearn.contract import LIB
+from ulearn_host import firmware, mpy
 
 __all__ = ["Interpreter", "MicroPythonError", "MicroPythonTimeout", "PACKAGE"]
 
@@ -306,21 +307,20 @@ class Interpreter:
         return written
 
     def put_package(self, form="py"):
-        """Install device/ulearn at /lib/ulearn as ``.py`` sources or ``.mpy`` bytecode.
+        """Install device/ulearn at /lib/ulearn as ``.py`` sources (docstrings blanked, as
+        ``ulearn deploy`` copies them) or ``.mpy`` bytecode.
 
         The ``.mpy`` files come from the implementation's built mpy-cross, compiled with
         ``-s ulearn/<name>.py`` so that tracebacks name the file.
         """
         if form not in ("py", "mpy"):
             raise ValueError("form must be 'py' or 'mpy', not %r" % (form,))
-        dest = self.host_path("/lib/ulearn")
+        dest = self.host_path(LIB)
         shutil.rmtree(dest, ignore_errors=True)
-        if form == "py":
-            self.put_tree(PACKAGE, "/lib/ulearn")
-        else:
-            self.makedirs("/lib/ulearn")
-            for name, data in _compiled(COMPILERS[self.impl]).items():
-                self.write_file("/lib/ulearn/" + name, data)
+        self.makedirs(LIB)
+        files = mpy.sources() if form == "py" else _compiled(COMPILERS[self.impl])
+        for name, data in files.items():  # .py as `ulearn deploy` copies it
+            self.write_file(LIB + "/" + name, data)
         self.form = form
 
     # -- life cycle

@@ -15,6 +15,15 @@ _TINY = 1e-12  # keeps log() finite for a perfect reconstruction
 
 
 class AnomalyDetector(Learner):
+    """Online autoencoder anomaly detector; the score is the reconstruction error.
+
+    Learns normal data one sample at a time through a tanh bottleneck of `hidden` units
+    (int >= 1). n_features, extractor, optimizer, standardize, stats_window: as for Classifier.
+    The threshold is exp(mean + k * std) of the log scores learned, tracked with forgetting
+    rate alpha in (0, 1]; it is inf for the first `warmup` samples. seed: the initial weights.
+    Raises ValueError on a bad argument, TypeError on an extractor entry that is not a Frozen
+    layer.
+    """
     kind = "AnomalyDetector"
 
     def __init__(self, n_features, hidden=8, extractor=None, optimizer=None,
@@ -50,10 +59,20 @@ class AnomalyDetector(Learner):
         return r, K.sqdist(r, f) / self.n_embed
 
     def score_one(self, x):
-        # mean squared reconstruction error of x
+        """Mean squared reconstruction error of x (a float), without learning.
+
+        x: n_features finite numbers (list, tuple, array('f') or 1-D ulab/numpy array); raises
+        ValueError (wrong length, inf/nan) or TypeError (not a number).
+        """
         return self._error(self._features(x, False))[1]
 
     def learn_one(self, x):
+        """Learn x as normal data: one SGD step, then update the threshold's statistics.
+
+        Returns x's score before the step. x: n_features finite numbers (list, tuple,
+        array('f') or 1-D ulab/numpy array); raises ValueError (wrong length, inf/nan) or
+        TypeError (not a number), before anything changes.
+        """
         f = self._features(x, True)
         r, s = self._error(f)
         m = self.n_embed
@@ -71,40 +90,47 @@ class AnomalyDetector(Learner):
 
     @property
     def threshold(self):
+        """Score above which x is an anomaly (a float; inf during the warmup)."""
         if self.n_seen < self.warmup:
             return INF
         return math.exp(self.log_mean + self.k * math.sqrt(self.log_var)) - _TINY
 
     def is_anomaly(self, x):
+        """True when score_one(x) > threshold (never during the warmup)."""
         return self.score_one(x) > self.threshold
 
     # -- checkpoint support
 
     def config(self):
+        """The constructor arguments as a JSON-able dict (for checkpoints)."""
         c = self._base_config()
         c.update(hidden=self.hidden, k=self.k, alpha=self.alpha,
                  warmup=self.warmup, seed=self.seed)
         return c
 
-    def arrays(self):
-        return self._base_arrays() + self.enc.arrays() + self.dec.arrays()
-
     def state(self):
+        """Counters and threshold statistics besides the arrays, as a JSON-able dict."""
         s = self._base_state()
         s.update(log_mean=self.log_mean, log_var=self.log_var)
         return s
 
     def set_state(self, s):
+        """Restore what state() returned, after the arrays are filled.
+
+        Raises KeyError on a missing key.
+        """
         self._set_base_state(s)
         self.log_mean = s["log_mean"]
         self.log_var = s["log_var"]
 
     @staticmethod
     def layout(c):
+        """[(name, shape, dtype code)] of a learner's arrays for config c, in arrays() order."""
         m, h, mom = embed_size(c), c["hidden"], c["optimizer"]["momentum"]
         return base_layout(c) + dense_layout("enc.", m, h, mom) + dense_layout("dec.", h, m, mom)
 
     @classmethod
     def from_config(cls, c):
+        """A new learner from config() output c (checkpoint.load then fills its arrays)."""
         return cls(c["n_features"], c["hidden"], k=c["k"], alpha=c["alpha"],
                    warmup=c["warmup"], seed=c["seed"], **build_base(c))

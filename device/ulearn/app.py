@@ -11,8 +11,11 @@ from .stream import Stream
 
 
 def open_learner(bundle=BUNDLE, state=STATE):
-    # the board's own state when it has one, else the deployed bundle; a
-    # damaged state raises rather than silently starting over
+    """(learner, path): the board's own state when it has one, else the deployed bundle.
+
+    A damaged state raises CheckpointError rather than silently starting over; OSError when
+    neither file exists.
+    """
     try:
         return load(state), state
     except OSError:
@@ -20,8 +23,11 @@ def open_learner(bundle=BUNDLE, state=STATE):
 
 
 def learn(stream, every=100, passes=1, bundle=BUNDLE, state=STATE, log=LOG):
-    # prequential: predict each sample, then learn it; `passes` times over
-    # the stream, read from flash again on each pass
+    """Prequential learning from the stream file `stream`: predict each sample, then learn it.
+
+    `passes` times over the stream, read from flash again on each pass; saves to `state` every
+    `every` samples and at the end, logs (say) and prints the report line (report).
+    """
     clf, src = open_learner(bundle, state)
     s = Stream(stream)
     n = hits = 0
@@ -42,7 +48,7 @@ def learn(stream, every=100, passes=1, bundle=BUNDLE, state=STATE, log=LOG):
 
 
 def evaluate(stream, bundle=BUNDLE, state=STATE, log=LOG):
-    # accuracy per true label, without learning
+    """Accuracy per true label on the stream file `stream` (no learning); logs and reports it."""
     clf, src = open_learner(bundle, state)
     counts = {}
     for x, y in Stream(stream):
@@ -58,9 +64,12 @@ def evaluate(stream, bundle=BUNDLE, state=STATE, log=LOG):
 
 def adapt(support, budget_bytes, budget_macs=None, epochs=5, method="fisher", seed=0,
           bundle=BUNDLE, state=STATE, log=LOG):
-    # few-shot adaptation (sparse updates): choose the frozen layers' channels
-    # worth training from the support set, within the budgets, then train
-    # them and the head on it for `epochs` passes, saving after each
+    """Few-shot adaptation (sparse updates) on the stream file `support`.
+
+    Chooses the frozen layers' channels worth training from the support set, within the budgets
+    (Classifier.select_updates, whose ValueError it raises), then trains them and the head on
+    it for `epochs` passes, saving to `state` after each.
+    """
     clf, src = open_learner(bundle, state)
     s = Stream(support)
     sel = clf.select_updates(s.column(0), list(s.column(1)), budget_bytes, budget_macs,
@@ -82,11 +91,13 @@ def adapt(support, budget_bytes, budget_macs=None, epochs=5, method="fisher", se
 
 
 def inner(stream, steps=0, epochs=0, lr=None, theta=THETA, phi=PHI, cursor=CURSOR, log=LOG):
-    # one round of a federation on this board: from the weights in `theta`,
-    # either `steps` single-sample steps on the next rows of the stream (each
-    # used once, continuing where the last round stopped, wrapping around:
-    # TinyReptile, Reptile) or `epochs` passes over all of it (FedAvg); the
-    # weights go to `phi` for the host to collect
+    """One round of a federation on this board, from the weights in `theta`.
+
+    Either `steps` single-sample steps on the next rows of the stream (each used once,
+    continuing where the last round stopped, wrapping around: TinyReptile, Reptile) or `epochs`
+    passes over all of it (FedAvg); lr overrides the optimizer's. The weights go to `phi` for
+    the host to collect. Raises ValueError unless exactly one of steps, epochs is > 0.
+    """
     if (steps > 0) == (epochs > 0):
         raise ValueError("inner needs steps > 0 or epochs > 0, not both")
     clf = load(theta)
@@ -116,11 +127,16 @@ def inner(stream, steps=0, epochs=0, lr=None, theta=THETA, phi=PHI, cursor=CURSO
 
 
 def report(entry, fields):
+    """Print contract.REPORT + the JSON of fields, with "entry": entry; the host parses it."""
     fields["entry"] = entry
     print(REPORT + json.dumps(fields))
 
 
 def say(log, msg):
+    """Print msg and append it to the file `log` (if any).
+
+    A log over LOG_MAX bytes first moves to log + ".1".
+    """
     print(msg)
     if not log:
         return

@@ -7,6 +7,10 @@ from .scaler import Scaler
 
 
 class Learner:
+    """What every learner shares: input checks, online standardisation, frozen extractor.
+
+    Subclasses call _setup() from their constructor; see Classifier for its arguments.
+    """
     def _setup(self, n_features, extractor, optimizer, standardize, stats_window):
         if not isinstance(n_features, int) or n_features < 1:
             raise ValueError("n_features must be an int >= 1, got %r" % (n_features,))
@@ -57,12 +61,27 @@ class Learner:
                 "standardize": self.scaler is not None,
                 "stats_window": self.scaler.window if self.scaler else 0}
 
-    def _base_arrays(self):
+    def config(self):
+        """The constructor arguments as a JSON-able dict (each learner defines it)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def layout(c):
+        """[(name, shape, dtype code)] of the arrays for config c (each learner defines it)."""
+        raise NotImplementedError
+
+    def arrays(self):
+        """The arrays layout(config()) names, in its order: what a checkpoint stores.
+
+        The layout is their one definition: "head.W" is self.head.W, "extractor.0.b"
+        self.extractor[0].b.
+        """
         out = []
-        for layer in self.extractor:
-            out += layer.arrays()
-        if self.scaler is not None:
-            out += self.scaler.arrays()
+        for name, _, _ in self.layout(self.config()):
+            a = self
+            for part in name.split("."):
+                a = a[int(part)] if part.isdigit() else getattr(a, part)
+            out.append(a)
         return out
 
     def _base_state(self):
@@ -77,6 +96,7 @@ class Learner:
 
 
 def base_layout(c):
+    """[(name, shape, dtype code)] of the extractor's and scaler's arrays, from a config c."""
     out = []
     for i, lc in enumerate(c["extractor"]):
         out += frozen_layout("extractor.%d." % i, lc)
@@ -87,13 +107,16 @@ def base_layout(c):
 
 
 def build_base(c):
-    # the constructor arguments that _base_config() recorded
+    """The constructor arguments that _base_config() recorded in config c, as a dict.
+
+    Its extractor is new Frozen layers with zero weights, for checkpoint.load to fill.
+    """
     ext = [Frozen(lc["n_in"], lc["n_out"], lc["act"], lc["int8"]) for lc in c["extractor"]]
     return {"extractor": ext, "optimizer": SGD(**c["optimizer"]),
             "standardize": c["standardize"], "stats_window": c["stats_window"]}
 
 
 def embed_size(c):
-    # width of what the trainable part sees, from a config
+    """Width of what the trainable part sees, from a config c."""
     ext = c["extractor"]
     return ext[-1]["n_out"] if ext else c["n_features"]

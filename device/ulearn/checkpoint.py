@@ -23,10 +23,12 @@ _MAX_REPLAY = 65536  # rows of a replay memory
 
 
 class CheckpointError(ValueError):
+    """A checkpoint that is damaged, foreign or does not fit its learner (a ValueError)."""
     pass
 
 
 def kinds():
+    """{kind: learner class} of what a checkpoint can hold."""
     from .anomaly import AnomalyDetector
     from .classifier import Classifier
     return {"Classifier": Classifier, "AnomalyDetector": AnomalyDetector}
@@ -35,7 +37,11 @@ def kinds():
 # -- save
 
 def save(learner, path, info=None):
-    # info: an optional small dict of JSON metadata (what a bundle was trained on)
+    """Write learner to the .npz file path, through path + ".tmp" renamed over it.
+
+    info: an optional small dict of JSON metadata (what a bundle was trained on). Raises
+    OSError (e.g. a full filesystem: path then stays as it was).
+    """
     m = {"format": FORMAT, "version": VERSION, "kind": learner.kind,
          "config": learner.config(), "state": learner.state()}
     if info:
@@ -167,7 +173,10 @@ def _field(c, key, kind, lo, hi):
 
 
 def check_config(c, kind):
-    # every field a constructor will read, against limits, before allocating
+    """Check every field a constructor of `kind` will read, against limits, before allocating.
+
+    Raises CheckpointError on the first bad one.
+    """
     if not isinstance(c, dict):
         raise CheckpointError("meta.json has no config")
     n = _field(c, "n_features", int, 1, _MAX_DIM)

@@ -17,6 +17,16 @@ from .rng import Rng
 
 
 class Classifier(Learner):
+    """TinyOL classifier: a softmax head behind a frozen extractor, learning one sample at a time.
+
+    n_features: input width; capacity: most classes (head rows); extractor: Frozen layers
+    chained from n_features; optimizer: default SGD(); standardize: online input
+    standardisation (over the last stats_window samples, 0: all); hidden: relu units of a
+    trainable hidden layer (0: none); replay, replay_k: replay memory rows, and rows replayed
+    per sample; seed: initial weights and replay draws; grow_step, max_hidden, grow_below,
+    grow_on_class: growing the hidden layer (see the module comment). Raises ValueError on a
+    bad argument, TypeError on an extractor entry that is not a Frozen layer.
+    """
     kind = "Classifier"
 
     def __init__(self, n_features, capacity, extractor=None, optimizer=None,
@@ -71,7 +81,11 @@ class Classifier(Learner):
         return -1
 
     def add_class(self, y):
-        # a zero row for label y: predictions among known classes keep their order
+        """Row index of label y, adding a zero row when y is new.
+
+        A zero row keeps the order of predictions among known classes. Raises TypeError unless
+        y is an int or a str, ValueError when y is new and all capacity rows are used.
+        """
         i = self._index(y)
         if i < 0:
             i = len(self.labels)
@@ -80,6 +94,12 @@ class Classifier(Learner):
         return i
 
     def learn_one(self, x, y):
+        """Learn one labelled sample (and replay_k rows of the replay memory).
+
+        x: n_features finite numbers (list, tuple, array('f') or 1-D ulab/numpy array); raises
+        ValueError (wrong length, inf/nan) or TypeError (not a number); y: an int or str label,
+        raising as add_class. Bad input changes nothing.
+        """
         x = K.load_vec(x, self._x)
         known = len(self.labels)
         i = self.add_class(y)  # raises on a bad label before anything changes
@@ -99,7 +119,10 @@ class Classifier(Learner):
         self.n_seen += 1
 
     def grow(self, width):
-        # widen the hidden layer to `width` units; predictions are unchanged
+        """Widen the hidden layer to `width` units; predictions are unchanged.
+
+        Raises ValueError without a hidden layer or when width is not above its width.
+        """
         if self.hidden is None:
             raise ValueError("this classifier has no hidden layer to grow (hidden=0)")
         from .grow import widen
@@ -112,7 +135,7 @@ class Classifier(Learner):
             self.grow(h.n_out + self.grow_step)
 
     def replay_accuracy(self):
-        # fraction of the replay memory's rows the classifier gets right
+        """Fraction of the replay memory's rows the classifier gets right (1.0 when empty)."""
         rep = self.replay
         if rep is None or rep.n == 0:
             return 1.0
@@ -227,6 +250,11 @@ class Classifier(Learner):
         return self._logits(h) if self.head.rows else None
 
     def predict_proba_one(self, x):
+        """{label: probability} of x over the known labels ({} before the first).
+
+        x: n_features finite numbers (list, tuple, array('f') or 1-D ulab/numpy array); raises
+        ValueError (wrong length, inf/nan) or TypeError (not a number).
+        """
         z = self._scores(x)
         if z is None:
             return {}
@@ -234,14 +262,23 @@ class Classifier(Learner):
         return {self.labels[i]: float(p[i]) for i in range(self.head.rows)}
 
     def predict_one(self, x):
+        """The most probable label for x, or None before the first label.
+
+        x: n_features finite numbers (list, tuple, array('f') or 1-D ulab/numpy array); raises
+        ValueError (wrong length, inf/nan) or TypeError (not a number).
+        """
         z = self._scores(x)
         if z is None:
             return None
         return self.labels[K.argmax(z, self.head.rows)]
 
     def load_replay(self, X, y):
-        # fill the replay memory with embeddings X (e.g. a distilled set from
-        # the host) labelled y; unknown labels or sizes change nothing
+        """Fill the replay memory with embeddings X (e.g. a distilled set from the host), labels y.
+
+        X: rows of n_embed numbers; y: known labels. Raises ValueError without a replay memory,
+        on an unknown label or on bad sizes, TypeError on a bad value; bad input changes
+        nothing.
+        """
         if self.replay is None:
             raise ValueError("this classifier has no replay memory (replay=0)")
         rows = []
@@ -256,6 +293,7 @@ class Classifier(Learner):
     # -- checkpoint support
 
     def config(self):
+        """The constructor arguments (and sparse picks) as a JSON-able dict (for checkpoints)."""
         c = self._base_config()
         c["capacity"] = self.capacity
         c["hidden"] = self.hidden.n_out if self.hidden else 0
@@ -270,19 +308,8 @@ class Classifier(Learner):
             c["sparse"] = [list(p) for p in self.sparse.picks]
         return c
 
-    def arrays(self):
-        out = self._base_arrays()
-        if self.hidden:
-            out += self.hidden.arrays()
-        out += self.head.arrays()
-        if self.replay is not None:
-            out += self.replay.arrays()
-        if self.sparse is not None:
-            for d in self.sparse.rows:
-                out += d.arrays() if d is not None else []
-        return out
-
     def state(self):
+        """Labels, counters and the replay state besides the arrays, as a JSON-able dict."""
         s = self._base_state()
         s["labels"] = list(self.labels)
         if self.replay is not None:
@@ -290,6 +317,10 @@ class Classifier(Learner):
         return s
 
     def set_state(self, s):
+        """Restore what state() returned, after the arrays are filled.
+
+        Raises KeyError on a missing key, ValueError on a replay state that does not fit.
+        """
         self._set_base_state(s)
         self.labels = list(s["labels"])
         self.head.rows = len(self.labels)
@@ -298,6 +329,7 @@ class Classifier(Learner):
 
     @staticmethod
     def layout(c):
+        """[(name, shape, dtype code)] of a learner's arrays for config c, in arrays() order."""
         mom = c["optimizer"]["momentum"]
         m, hidden = embed_size(c), c.get("hidden", 0)
         out = base_layout(c)
@@ -314,6 +346,7 @@ class Classifier(Learner):
 
     @classmethod
     def from_config(cls, c):
+        """A new learner from config() output c (checkpoint.load then fills its arrays)."""
         clf = cls(c["n_features"], c["capacity"], hidden=c.get("hidden", 0),
                   replay=c.get("replay", 0), replay_k=c.get("replay_k", 1),
                   seed=c.get("seed", 1), grow_step=c.get("grow_step", 0),

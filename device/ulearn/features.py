@@ -12,14 +12,17 @@ STATS = ("mean", "std", "min", "max")
 
 
 def n_features(n_axes):
-    # Length of the feature vector for n_axes input channels.
+    """Length of the feature vector for n_axes input channels; ValueError when n_axes < 1."""
     if n_axes < 1:
         raise ValueError("n_axes must be >= 1, got %d" % n_axes)
     return 4 * n_axes + (2 if n_axes >= 3 else 0)
 
 
 def feature_names(n_axes, axis_names=None):
-    # Names in output order, e.g. "ax_mean", ..., "mag_mean", "mag_std".
+    """Names in output order, e.g. "ax_mean", ..., "mag_mean", "mag_std".
+
+    axis_names: n_axes prefixes (default a0, a1, ...); ValueError on a wrong count.
+    """
     if axis_names is None:
         axis_names = ["a%d" % a for a in range(n_axes)]
     elif len(axis_names) != n_axes:
@@ -105,9 +108,12 @@ def _stats(rows, n, start, na, out):
 
 
 def window_features(window, out=None):
-    # window: sequence of samples (oldest first), each a sequence of n_axes
-    # numbers (plain lists/tuples/arrays; on CPython convert numpy arrays with
-    # .tolist() first, numpy scalars are slow). Returns out (a new list if None).
+    """Features of a window: n_features(n_axes) floats in out (a new list if None), returned.
+
+    window: sequence of samples (oldest first), each a sequence of n_axes numbers (plain
+    lists/tuples/arrays; on CPython convert numpy arrays with .tolist() first, numpy scalars
+    are slow). Raises ValueError on an empty or ragged window or a wrong out length.
+    """
     n = len(window)
     if n == 0:
         raise ValueError("empty window")
@@ -123,10 +129,13 @@ def window_features(window, out=None):
 
 
 class Windower:
-    # Sliding windows over a stream: push() samples one at a time into a
-    # preallocated ring of `size` rows (array('f'), so values are stored as
-    # float32); push() returns True when a window is ready: after sample
-    # size, size+step, size+2*step, ... (step > size leaves gaps).
+    """Sliding windows of `size` samples of n_axes values over a stream.
+
+    push() samples one at a time into a preallocated ring of `size` rows (array('f'), so values
+    are stored as float32); push() returns True when a window is ready: after sample size,
+    size+step, size+2*step, ... (step defaults to size; step > size leaves gaps). Raises
+    ValueError unless n_axes, size, step >= 1.
+    """
 
     def __init__(self, n_axes, size, step=None):
         from array import array
@@ -146,12 +155,16 @@ class Windower:
         self.reset()
 
     def reset(self):
-        # Forget all samples (the ring memory is kept).
+        """Forget all samples (the ring memory is kept)."""
         self._head = 0  # next row to write == oldest row once full
         self.count = 0  # samples held, at most size
         self._due = self.size  # pushes left until the next window
 
     def push(self, sample):
+        """Store sample (n_axes numbers); True when a window is ready.
+
+        Raises ValueError on a wrong length.
+        """
         na = self.n_axes
         if len(sample) != na:
             raise ValueError("sample has %d values, expected %d" % (len(sample), na))
@@ -169,8 +182,11 @@ class Windower:
         return False
 
     def features(self, out=None):
-        # Features of the held samples in time order (oldest first); before
-        # the ring is full this covers only the `count` samples pushed so far.
+        """Features of the held samples in time order (oldest first), as window_features.
+
+        Before the ring is full this covers only the `count` samples pushed so far. Raises
+        ValueError before the first push or on a wrong out length.
+        """
         n = self.count
         if n == 0:
             raise ValueError("no samples pushed yet")
@@ -178,8 +194,10 @@ class Windower:
         return _stats(self._rows, n, start, self.n_axes, _out(out, self.n_features))
 
     def window(self):
-        # Held samples as a new list of lists, oldest first (allocates; for
-        # debugging and tests).
+        """Held samples as a new list of lists, oldest first.
+
+        Allocates: for debugging and tests.
+        """
         n = self.count
         start = self._head if n == self.size else 0
         return [list(self._rows[(start + t) % n]) for t in range(n)]

@@ -6,16 +6,21 @@ INF = float("inf")
 
 
 def finite(f):
+    """True when the float f is neither inf nor nan."""
     return -INF < f < INF  # False for nan too
 
 
 def check_len(x, n):
+    """Raise ValueError unless x has n values."""
     if len(x) != n:
         raise ValueError("x has %d values, expected %d" % (len(x), n))
 
 
 def number(v, i):
-    # x[i] as a finite float
+    """x[i], passed as v, as a finite float (i names it in the errors).
+
+    Raises TypeError when v is not a number (str and bytes included), ValueError on inf/nan.
+    """
     if isinstance(v, (str, bytes, bytearray)):
         raise TypeError("x[%d] is %r, not a number" % (i, v))
     try:

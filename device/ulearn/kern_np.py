@@ -18,19 +18,22 @@ _BLOCK = 4096  # bytes: the largest temporary a training step makes
 
 
 def vec(n):
+    """A zero float32 vector of n values (ulab/numpy array)."""
     return np.zeros(n, dtype=F)
 
 
 def mat(rows, cols):
+    """A zero float32 (rows, cols) matrix."""
     return np.zeros((rows, cols), dtype=F)
 
 
 def mat_i8(rows, cols):
+    """A zero int8 (rows, cols) matrix."""
     return np.zeros((rows, cols), dtype=I8)
 
 
 def fill(a, values):
-    # copy a flat iterable of numbers into a vector or matrix
+    """Copy a flat iterable of numbers into a vector or matrix; returns a."""
     if len(a.shape) == 1:
         a[:] = np.array(list(values), dtype=a.dtype)
     else:
@@ -42,19 +45,21 @@ def fill(a, values):
 
 
 def tolist(a):
+    """A vector's values, or a matrix's row by row, as a list of floats."""
     if len(a.shape) == 1:
         return [float(v) for v in a]
     return [float(v) for row in a for v in row]
 
 
 def row_bytes(a, i, cols):
-    # raw little-endian bytes of row i (cols == 0: the whole vector)
+    """Raw little-endian bytes of row i (cols == 0: the whole vector)."""
     r = a if cols == 0 else a[i]
     fmt = "<%d%s" % (len(r), "b" if a.dtype == I8 else "f")
     return struct.pack(fmt, *[v for v in r])
 
 
 def set_row(a, i, cols, values):
+    """Set row i of a to values (cols == 0: the whole vector)."""
     if cols == 0:
         a[:] = np.array(values, dtype=a.dtype)
     else:
@@ -62,7 +67,12 @@ def set_row(a, i, cols, values):
 
 
 def load_vec(x, out):
-    # copy user input into out, refusing what is not a finite number
+    """Copy user input x into out, refusing what is not a finite number.
+
+    Returns out, or x itself when it is already a finite 1-D array of out's dtype (the kernels
+    only read their inputs). Raises ValueError (wrong length or shape, inf/nan) or TypeError
+    (not a number).
+    """
     n = len(out)
     check_len(x, n)
     if isinstance(x, type(out)):
@@ -94,12 +104,14 @@ def _rows(a, rows):
 
 
 def affine(W, b, x, rows, out):
+    """W[:rows] . x + b[:rows] as a new array (out is unused)."""
     y = np.dot(_rows(W, rows), x)
     y += _rows(b, rows)
     return y
 
 
 def affine_q(Wq, scale, b, x, out):
+    """(Wq . x) * scale + b for int8 weights with one scale per row (new array)."""
     y = np.dot(Wq, x)  # int8 . float is float in ulab and numpy
     y *= scale
     y += b
@@ -107,6 +119,7 @@ def affine_q(Wq, scale, b, x, out):
 
 
 def activate(y, kind, rows):
+    """y through activation kind ("relu", "tanh", else linear)."""
     if kind == "relu":
         return np.maximum(y, 0.0)
     if kind == "tanh":
@@ -115,6 +128,7 @@ def activate(y, kind, rows):
 
 
 def act_grad(g, y, kind, rows):
+    """g times the activation's derivative, in terms of its output y."""
     if kind == "relu":
         return g * (y > 0.0)
     if kind == "tanh":
@@ -123,23 +137,30 @@ def act_grad(g, y, kind, rows):
 
 
 def matT_vec(W, g, rows, out):
-    # dot(M.T, v): ulab's dot(vector, matrix) sizes its result wrongly
+    """W[:rows]^T . g as a new array.
+
+    As dot(W.T, g): ulab's dot(vector, matrix) sizes its result wrongly.
+    """
     return np.dot(_rows(W, rows).T, g)
 
 
 def matT_vec_q(Wq, scale, g, out):
-    # the int8 counterpart: (Wq with row scales)^T . g
+    """The int8 counterpart of matT_vec: (Wq with row scales)^T . g."""
     return np.dot(Wq.T, g * scale)
 
 
 def iadd(a, b):
+    """a += b, elementwise in place; returns a."""
     a += b
     return a
 
 
 def step(W, U, b, u, g, x, rows, lr, mu, gin):
-    # one SGD step on the rank-1 gradient g x^T (kern_py.step says what):
-    # the input gradient first, from the weights before the step
+    """One SGD step on the rank-1 gradient g x^T (kern_py.step says what).
+
+    The input gradient gin (returned; None when gin is None) comes first, from the weights
+    before the step.
+    """
     if gin is not None:
         gin = matT_vec(W, g, rows, gin)
     lg = lr * g  # scaled before the outer product: no full-size temporary for it
@@ -183,51 +204,59 @@ def _descend_blocks(P, V, c, r, mu, k):
 
 
 def scale(a, n, f):
+    """a *= f in place (n is unused)."""
     a *= f
 
 
 def sqnorm(v, rows):
+    """Sum of squares of v (rows is unused)."""
     return float(np.sum(v * v))
 
 
 def softmax(z, rows, out):
+    """Softmax of z as a new array (rows and out are unused)."""
     e = np.exp(z - np.max(z))
     e /= np.sum(e)
     return e
 
 
 def argmax(v, rows):
+    """Index of v's largest value (rows is unused)."""
     return int(np.argmax(v))
 
 
 def sub(a, b, out):
+    """a - b as a new array."""
     return a - b
 
 
 def sqdist(a, b):
+    """Squared distance between a and b: the sum of (a - b)^2, as a float."""
     d = a - b
     return float(np.sum(d * d))
 
 
 def welford(mean, var, x, w):
-    # running mean/variance with weight w = 1/n of the new sample
+    """Running mean/variance, in place, with weight w = 1/n of the new sample x."""
     d = x - mean
     mean += w * d
     var += w * (d * (x - mean) - var)
 
 
 def standardize(x, mean, inv_std, out):
+    """(x - mean) * inv_std as a new array."""
     y = x - mean
     y *= inv_std
     return y
 
 
 def inv_sqrt(var, eps, out):
+    """1 / sqrt(var + eps) as a new array."""
     return 1.0 / np.sqrt(var + eps)
 
 
 def row_i8_to(A, i, cols, s, out):
-    # dequantise: out = int8 row i of A times its scale s (a float)
+    """Dequantise: out = int8 row i of A times its scale s (a float); returns out."""
     out[:] = A[i]  # converts int8 to float
     out *= s
     return out

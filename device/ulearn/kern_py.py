@@ -20,19 +20,22 @@ def _zeros(tc, n):
 
 
 def vec(n):
+    """A zero array('f') of n values."""
     return _zeros("f", n)
 
 
 def mat(rows, cols):
+    """A zero rows x cols matrix: a flat row-major array('f')."""
     return _zeros("f", rows * cols)
 
 
 def mat_i8(rows, cols):
+    """A zero int8 rows x cols matrix: a flat row-major array('b')."""
     return _zeros("b", rows * cols)
 
 
 def fill(a, values):
-    # copy a flat iterable of numbers into a vector or matrix
+    """Copy a flat iterable of numbers into a vector or matrix; returns a."""
     i = 0
     for v in values:
         a[i] = v
@@ -41,17 +44,19 @@ def fill(a, values):
 
 
 def tolist(a):
+    """The values of a vector or flat matrix as a list."""
     return list(a)
 
 
 def row_bytes(a, i, cols):
-    # raw little-endian bytes of row i (cols == 0: the whole vector)
+    """Raw little-endian bytes of row i (cols == 0: the whole vector)."""
     if cols == 0:
         return bytes(a)
     return bytes(memoryview(a)[i * cols:(i + 1) * cols])
 
 
 def set_row(a, i, cols, values):
+    """Set row i of the flat matrix a (rows of cols values; 0: a vector) to values."""
     k = i * cols
     for v in values:
         a[k] = v
@@ -62,8 +67,11 @@ _NINF = -INF
 
 
 def load_vec(x, out):
-    # copy user input into out, refusing what is not a finite number: the
-    # fast loop stops at the first doubtful value, the checked one says why
+    """Copy user input x into out, refusing what is not a finite number; returns out.
+
+    The fast loop stops at the first doubtful value, the checked one says why: ValueError
+    (wrong length, inf/nan) or TypeError (not a number).
+    """
     n = len(out)
     check_len(x, n)
     lo, hi = _NINF, INF
@@ -86,7 +94,7 @@ def load_vec(x, out):
 # matrix: in MicroPython that is about 1.5x faster than indexing both.
 
 def affine(W, b, x, rows, out):
-    # out[:rows] = W[:rows] . x + b[:rows]
+    """out[:rows] = W[:rows] . x + b[:rows]; returns out."""
     k = 0
     for i in range(rows):
         s = b[i]
@@ -98,7 +106,7 @@ def affine(W, b, x, rows, out):
 
 
 def affine_q(Wq, scale, b, x, out):
-    # int8 weights with one scale per row: out = (Wq . x) * scale + b
+    """Int8 weights with one scale per row: out = (Wq . x) * scale + b."""
     k = 0
     for i in range(len(out)):
         s = 0.0
@@ -110,6 +118,7 @@ def affine_q(Wq, scale, b, x, out):
 
 
 def activate(y, kind, rows):
+    """Activation kind ("relu", "tanh", else linear) on y[:rows] in place; returns y."""
     if kind == "relu":
         for i in range(rows):
             if y[i] < 0.0:
@@ -121,7 +130,7 @@ def activate(y, kind, rows):
 
 
 def act_grad(g, y, kind, rows):
-    # g *= f'(.) written in terms of the activation's output y
+    """g *= f'(.) written in terms of the activation's output y; returns g."""
     if kind == "relu":
         for i in range(rows):
             if y[i] <= 0.0:
@@ -133,7 +142,7 @@ def act_grad(g, y, kind, rows):
 
 
 def matT_vec(W, g, rows, out):
-    # out = W[:rows]^T . g
+    """out = W[:rows]^T . g; returns out."""
     n = len(out)
     for j in range(n):
         out[j] = 0.0
@@ -147,7 +156,7 @@ def matT_vec(W, g, rows, out):
 
 
 def matT_vec_q(Wq, scale, g, out):
-    # the int8 counterpart: (Wq with row scales)^T . g
+    """The int8 counterpart of matT_vec: (Wq with row scales)^T . g."""
     n = len(out)
     for j in range(n):
         out[j] = 0.0
@@ -161,16 +170,19 @@ def matT_vec_q(Wq, scale, g, out):
 
 
 def iadd(a, b):
+    """a += b, elementwise in place; returns a."""
     for i in range(len(a)):
         a[i] += b[i]
     return a
 
 
 def step(W, U, b, u, g, x, rows, lr, mu, gin):
-    # one SGD step on the rank-1 gradient g x^T of a dense layer: W[:rows] -=
-    # lr g x^T and b[:rows] -= lr g, through the lr-scaled velocities U, u
-    # when given; with gin, also gin = W[:rows]^T g from the weights before
-    # the step (returned). One pass over W with momentum, two without.
+    """One SGD step on the rank-1 gradient g x^T of a dense layer.
+
+    W[:rows] -= lr g x^T and b[:rows] -= lr g, through the lr-scaled velocities U, u when
+    given; with gin, also gin = W[:rows]^T g from the weights before the step (returned). One
+    pass over W with momentum, two without.
+    """
     if gin is not None:
         if U is None:
             gin = matT_vec(W, g, rows, gin)
@@ -212,11 +224,13 @@ def step(W, U, b, u, g, x, rows, lr, mu, gin):
 
 
 def scale(a, n, f):
+    """a[:n] *= f in place."""
     for i in range(n):
         a[i] *= f
 
 
 def sqnorm(v, rows):
+    """Sum of squares of v[:rows]."""
     s = 0.0
     for i in range(rows):
         s += v[i] * v[i]
@@ -224,6 +238,7 @@ def sqnorm(v, rows):
 
 
 def softmax(z, rows, out):
+    """out[:rows] = softmax of z[:rows]; returns out."""
     m = z[0]
     for i in range(1, rows):
         if z[i] > m:
@@ -239,6 +254,7 @@ def softmax(z, rows, out):
 
 
 def argmax(v, rows):
+    """Index of the largest of v[:rows] (the first on ties)."""
     best = 0
     for i in range(1, rows):
         if v[i] > v[best]:
@@ -247,12 +263,14 @@ def argmax(v, rows):
 
 
 def sub(a, b, out):
+    """out = a - b elementwise; returns out."""
     for i in range(len(out)):
         out[i] = a[i] - b[i]
     return out
 
 
 def sqdist(a, b):
+    """Squared distance between a and b: the sum of (a - b)^2, as a float."""
     s = 0.0
     for i in range(len(a)):
         d = a[i] - b[i]
@@ -261,7 +279,7 @@ def sqdist(a, b):
 
 
 def welford(mean, var, x, w):
-    # running mean/variance with weight w = 1/n of the new sample
+    """Running mean/variance, in place, with weight w = 1/n of the new sample x."""
     for i in range(len(x)):
         d = x[i] - mean[i]
         mean[i] += w * d
@@ -269,19 +287,21 @@ def welford(mean, var, x, w):
 
 
 def standardize(x, mean, inv_std, out):
+    """out = (x - mean) * inv_std elementwise; returns out."""
     for i in range(len(x)):
         out[i] = (x[i] - mean[i]) * inv_std[i]
     return out
 
 
 def inv_sqrt(var, eps, out):
+    """out = 1 / sqrt(var + eps) elementwise; returns out."""
     for i in range(len(var)):
         out[i] = 1.0 / math.sqrt(var[i] + eps)
     return out
 
 
 def row_i8_to(A, i, cols, s, out):
-    # dequantise: out = int8 row i of A times its scale s (a float)
+    """Dequantise: out = int8 row i of A times its scale s (a float); returns out."""
     k = i * cols
     for j in range(cols):
         out[j] = A[k + j] * s

@@ -17,6 +17,12 @@ def _check(n_in, n_out, act):
 
 
 class Frozen:
+    """A dense layer used forward only: n_in -> n_out, activation act, weights fixed.
+
+    act: "linear", "relu" or "tanh"; int8: int8 weights with one float32 scale per row, else
+    float32. Weights start at zero (set_weights). layer(x) returns the activated output for x
+    (n_in values). Raises ValueError on a bad size or activation.
+    """
     def __init__(self, n_in, n_out, act="linear", int8=False):
         _check(n_in, n_out, act)
         self.n_in, self.n_out, self.act, self.int8 = n_in, n_out, act, int8
@@ -30,7 +36,10 @@ class Frozen:
             self.n_in, self.n_out, self.act, self.int8)
 
     def set_weights(self, W, b):
-        # W: n_out rows of n_in numbers; quantised per row when int8
+        """Set W (n_out rows of n_in numbers; quantised per row when int8) and b; returns self.
+
+        Raises ValueError on a wrong shape.
+        """
         if len(W) != self.n_out or len(b) != self.n_out:
             raise ValueError("weights must have %d rows" % self.n_out)
         rows = [[float(v) for v in W[i]] for i in range(self.n_out)]
@@ -43,30 +52,35 @@ class Frozen:
         return self
 
     def set_row(self, i, row, bias):
-        # output i's weights (a list of n_in floats, quantised in place when int8)
+        """Set output i's weights and bias.
+
+        row: a list of n_in floats, quantised in place when int8.
+        """
         if self.int8:
             self.scale[i] = quantize_row(row)
         K.set_row(self.W, i, self.n_in, row)
         self.b[i] = bias
 
     def row(self, i):
-        # output i's weights as a list of floats (dequantised when int8)
+        """Output i's weights as a list of floats (dequantised when int8)."""
         w = struct.unpack("<%d%s" % (self.n_in, "b" if self.int8 else "f"),
                           K.row_bytes(self.W, i, self.n_in))
         s = self.scale[i] if self.int8 else 1.0
         return [v * s for v in w]
 
     def grad_input(self, g, out):
-        # W^T g: the gradient w.r.t. the input, g w.r.t. the pre-activation
+        """W^T g: the gradient w.r.t. the input, from g w.r.t. the pre-activation."""
         if self.int8:
             return K.matT_vec_q(self.W, self.scale, g, out)
         return K.matT_vec(self.W, g, self.n_out, out)
 
     def config(self):
+        """The constructor arguments as a dict (for checkpoints)."""
         return {"n_in": self.n_in, "n_out": self.n_out, "act": self.act,
                 "int8": self.int8}
 
     def arrays(self):
+        """[W, scale, b] when int8, else [W, b]: what a checkpoint stores."""
         if self.int8:
             return [self.W, self.scale, self.b]
         return [self.W, self.b]
@@ -81,7 +95,7 @@ class Frozen:
 
 
 def frozen_layout(prefix, c):
-    # names, shapes and dtypes of a Frozen layer's arrays, from its config
+    """Names, shapes and dtypes of a Frozen layer's arrays, from its config."""
     shapes = [(prefix + "W", (c["n_out"], c["n_in"]), "i1" if c["int8"] else "f4")]
     if c["int8"]:
         shapes.append((prefix + "scale", (c["n_out"],), "f4"))
@@ -90,8 +104,10 @@ def frozen_layout(prefix, c):
 
 
 def quantize_row(row, out=None):
-    # symmetric int8: row[j] ~= q[j] * s. Writes the ints q into out (a list
-    # of n ints made once, or row itself by default) and returns s
+    """Symmetric int8: row[j] ~= q[j] * s; returns s.
+
+    Writes the ints q into out (a list of n ints made once, or row itself by default).
+    """
     if out is None:
         out = row
     m = 0.0
@@ -108,8 +124,13 @@ def quantize_row(row, out=None):
 
 
 class Dense:
-    # kern: the array kernels (default: the board's); the host passes batch
-    # kernels to train this same layer code on minibatches
+    """A trainable dense layer n_in -> n_out; keeps its input and output for backward().
+
+    act: "linear", "relu" or "tanh"; weights start at zero (init_glorot); rows: the outputs in
+    use (a classifier head grows into n_out). kern: the array kernels (default: the board's);
+    the host passes batch kernels to train this same layer code on minibatches. Raises
+    ValueError on a bad size or activation.
+    """
     def __init__(self, n_in, n_out, act="linear", kern=None):
         _check(n_in, n_out, act)
         self.n_in, self.n_out, self.act = n_in, n_out, act
@@ -127,16 +148,19 @@ class Dense:
             self.n_in, self.n_out, self.act, self.rows)
 
     def init_glorot(self, rng):
+        """Glorot-uniform weights drawn from rng (a ulearn.rng.Rng)."""
         a = math.sqrt(6.0 / (self.n_in + self.n_out))
         for i in range(self.n_out):  # row by row: no full-size temporary
             self.K.set_row(self.W, i, self.n_in, [rng.uniform(-a, a) for _ in range(self.n_in)])
 
     def arrays(self):
+        """[W, b], then the momentum buffers U, u when the optimizer made them."""
         if self.U is None:
             return [self.W, self.b]
         return [self.W, self.b, self.U, self.u]
 
     def forward(self, x):
+        """Activated output (rows values) for input x (n_in values); keeps both for backward."""
         self.x = x
         kern = self.K
         y = kern.affine(self.W, self.b, x, self.rows, self._y)
@@ -144,9 +168,11 @@ class Dense:
         return self.y
 
     def backward(self, g, opt, input_grad=True):
-        # g: loss gradient w.r.t. this layer's output; updates the weights
-        # (unless opt is None) and returns the gradient w.r.t. its input
-        # (computed before the update)
+        """Backpropagate g, the loss gradient w.r.t. the output; returns the one w.r.t. the input.
+
+        Updates the weights with opt (unless opt is None); the gradient is computed before the
+        update (None unless input_grad). g may be overwritten.
+        """
         g = self.K.act_grad(g, self.y, self.act, self.rows)
         gin = self._gin if input_grad else None
         if opt is not None:
@@ -155,6 +181,7 @@ class Dense:
 
 
 def dense_layout(prefix, n_in, n_out, momentum):
+    """Names, shapes and dtypes of a Dense layer's arrays (with momentum: U and u too)."""
     shapes = [(prefix + "W", (n_out, n_in), "f4"), (prefix + "b", (n_out,), "f4")]
     if momentum:
         shapes += [(prefix + "U", (n_out, n_in), "f4"), (prefix + "u", (n_out,), "f4")]

@@ -8,7 +8,10 @@ _MAX_HEADER = 256
 
 
 def header(shape, code):
-    # the bytes in front of the data, padded to a multiple of 64
+    """The .npy bytes in front of the data, padded to a multiple of 64.
+
+    shape: 1 or 2 ints; code: "f4", "i1" or "i4".
+    """
     dims = "(%d,)" % shape if len(shape) == 1 else "(%d, %d)" % shape
     h = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (_DESCR[code][0], dims)
     pad = 64 - (len(_MAGIC) + 2 + len(h) + 1) % 64
@@ -17,8 +20,10 @@ def header(shape, code):
 
 
 def parse(head):
-    # (shape, code, header size) from the first bytes of a member; raises
-    # ValueError on anything but what header() writes
+    """(shape, code, header size) from the first bytes of a member.
+
+    Raises ValueError on anything but what header() writes.
+    """
     if head[:8] != _MAGIC or len(head) < 10:
         raise ValueError("not a .npy v1.0 member")
     n = struct.unpack("<H", head[8:10])[0]
@@ -46,4 +51,5 @@ def _shape(h):
 
 
 def itemsize(code):
+    """Bytes per value of dtype code ("f4", "i1" or "i4")."""
     return _DESCR[code][1]

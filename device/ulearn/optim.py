@@ -5,6 +5,11 @@ from .inputs import INF
 
 
 class SGD:
+    """Per-sample SGD with momentum, decoupled weight decay and gradient clipping.
+
+    lr, momentum (< 1), weight_decay, clip (0: none; else each step's gradient norm is at most
+    clip): finite numbers >= 0, else ValueError.
+    """
     def __init__(self, lr=0.01, momentum=0.0, weight_decay=0.0, clip=0.0):
         for name, v in (("lr", lr), ("momentum", momentum),
                         ("weight_decay", weight_decay), ("clip", clip)):
@@ -22,19 +27,22 @@ class SGD:
             self.lr, self.momentum, self.weight_decay, self.clip)
 
     def config(self):
+        """The constructor arguments as a dict of floats."""
         return {"lr": self.lr, "momentum": self.momentum,
                 "weight_decay": self.weight_decay, "clip": self.clip}
 
     def init(self, layer):
-        # velocity buffers (lr-scaled), allocated once up front
+        """Velocity buffers (lr-scaled) for a Dense layer, allocated once up front."""
         if self.momentum:
             layer.U = layer.K.mat(layer.n_out, layer.n_in)
             layer.u = layer.K.vec(layer.n_out)
 
     def update(self, layer, g, gin=None):
-        # one step on the rank-1 gradient g x^T of a dense layer; with gin,
-        # also returns the gradient w.r.t. its input, from the weights
-        # before the step (one pass over the weights when there is no decay)
+        """One step on the rank-1 gradient g x^T of a dense layer.
+
+        With gin, also returns the gradient w.r.t. its input, from the weights before the step
+        (one pass over the weights when there is no decay); else None.
+        """
         K, rows, lr = layer.K, layer.rows, self.lr
         if self.clip:
             # |g x^T|^2 + |g|^2 for weights and bias, without forming g x^T

@@ -42,6 +42,11 @@ def _int_arg(name, v, lo, hi):
 
 
 class Replay:
+    """Class-balanced replay memory: `capacity` int8 rows of n_features values.
+
+    Labels are int class indices below max_classes; seed: its random draws. Everything is
+    allocated here. Raises ValueError on an argument out of range.
+    """
     def __init__(self, capacity, n_features, seed=1, max_classes=64):
         self.capacity = _int_arg("capacity", capacity, 1, 1 << 20)
         self.n_features = _int_arg("n_features", n_features, 1, 1 << 20)
@@ -196,25 +201,31 @@ class Replay:
     # -- checkpoint support
 
     def config(self):
+        """The constructor arguments as a dict."""
         return {"capacity": self.capacity, "n_features": self.n_features,
                 "max_classes": self.max_classes, "seed": self.seed}
 
     @classmethod
     def from_config(cls, c):
+        """A new, empty Replay from config() output c."""
         return cls(c["capacity"], c["n_features"], c["seed"], c["max_classes"])
 
     def arrays(self):
+        """[X, scale, y]: the int8 rows, their scales and label indices."""
         return [self.X, self.scale, self.y]
 
     def state(self):
+        """Rows in use, per-class counts and the random state (JSON-able)."""
         t = self._top
         return {"n": self.n, "seen": self.seen[:t], "count": self.count[:t],
                 "rng": self._s[0]}
 
     def set_state(self, s, classes=None):
-        # after the arrays are filled (as checkpoint.load does): checks the
-        # state against them (and against the owner's `classes` labels) and
-        # changes nothing when they disagree
+        """Restore what state() returned, after the arrays are filled (as checkpoint.load does).
+
+        Checks the state against them (and against the owner's `classes` labels) and raises
+        ValueError, changing nothing, when they disagree.
+        """
         try:
             n, seen, count, st = s["n"], list(s["seen"]), list(s["count"]), s["rng"]
         except (KeyError, TypeError):
@@ -253,19 +264,21 @@ class Replay:
 
 
 def replay_layout(prefix, c):
-    # names, shapes and dtypes of a Replay's arrays, from its config
+    """Names, shapes and dtypes of a Replay's arrays, from its config."""
     cap = c["capacity"]
     return [(prefix + "X", (cap, c["n_features"]), "i1"),
             (prefix + "scale", (cap,), "f4"), (prefix + "y", (cap,), "f4")]
 
 
 def nbytes(c):
-    # data bytes of the arrays (what a checkpoint stores)
+    """Data bytes of the arrays (what a checkpoint stores), from a config."""
     return c["capacity"] * (c["n_features"] + 8)
 
 
 def work_bytes(c):
-    # data bytes besides the arrays: row classes (u16), the two scratch rows
-    # (floats, and a list of ints) and the two per-class count lists (one
-    # 4-byte slot per list item on a 32-bit port)
+    """Data bytes besides the arrays, from a config.
+
+    Row classes (u16), the two scratch rows (floats, and a list of ints) and the two per-class
+    count lists (one 4-byte slot per list item on a 32-bit port).
+    """
     return 2 * c["capacity"] + 8 * c["n_features"] + 8 * c["max_classes"]

@@ -4,6 +4,7 @@ _MASK = 0xFFFFFFFF
 
 
 class Rng:
+    """xorshift32 pseudo-random numbers from an int seed, the same on every port."""
     def __init__(self, seed=1):
         self.s = (seed * 2654435761) & _MASK or 1
 
@@ -16,13 +17,16 @@ class Rng:
         return s
 
     def random(self):
-        # in [0, 1) on CPython; float32 firmware rounds the top 128 states up to 1.0
+        """A float in [0, 1) on CPython; float32 firmware rounds the top 128 states up to 1.0."""
         return self._next() / 4294967296.0
 
     def below(self, n):
-        # uniform int in [0, n) by integer maths: never n, and the same on every
-        # port (what int(random() * n) gives on CPython)
+        """Uniform int in [0, n) by integer maths: never n, and the same on every port.
+
+        (What int(random() * n) gives on CPython.)
+        """
         return self._next() * n >> 32
 
     def uniform(self, lo, hi):
+        """A float uniform in [lo, hi)."""
         return lo + (hi - lo) * self.random()

@@ -6,6 +6,11 @@ _EPS = 1e-3  # variance floor, in squared input units
 
 
 class Scaler:
+    """Online standardisation of n values: running mean and variance (Welford).
+
+    window > 0: the count stops there, so old data fades at rate 1/window. Raises ValueError
+    unless window is an int >= 0.
+    """
     def __init__(self, n, window=0):
         if not isinstance(window, int) or window < 0:
             raise ValueError("stats_window must be an int >= 0, got %r" % (window,))
@@ -15,6 +20,7 @@ class Scaler:
         self.inv = K.inv_sqrt(self.var, 1.0, K.vec(n))  # identity until data
 
     def learn_one(self, x):
+        """Update the running mean and variance with x (a checked vector of n floats)."""
         self.count += 1
         c = self.count
         if self.window and c > self.window:
@@ -23,11 +29,16 @@ class Scaler:
         self.inv = K.inv_sqrt(self.var, _EPS, self.inv)
 
     def transform(self, x, out):
+        """Standardised x: (x - mean) / sqrt(var + 1e-3), unchanged before any data.
+
+        Written into out on the pure-Python kernels; returned.
+        """
         return K.standardize(x, self.mean, self.inv, out)
 
     def arrays(self):
+        """[mean, var]: what a checkpoint stores."""
         return [self.mean, self.var]
 
     def refresh(self):
-        # recompute the cached inverse std after mean/var were loaded
+        """Recompute the cached inverse std after mean/var were loaded."""
         self.inv = K.inv_sqrt(self.var, _EPS if self.count else 1.0, self.inv)

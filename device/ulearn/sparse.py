@@ -135,8 +135,10 @@ def select(dims, top, scores, budget_bytes, budget_macs=None):
 
 
 class Rows:
-    # trainable float32 copies of some rows (`picks[i]`) of frozen layers;
-    # forward() runs the layers with them, backward() trains them
+    """Trainable float32 copies of some rows (`picks[i]`) of frozen layers.
+
+    forward() runs the layers with them, backward() trains them with opt.
+    """
     def __init__(self, layers, picks, opt):
         self.layers, self.picks = layers, picks
         self.low = min(i for i in range(len(picks)) if picks[i])
@@ -156,6 +158,7 @@ class Rows:
         self._acts = [None] * len(layers)
 
     def forward(self, x):
+        """The last layer's output for x, with the trained rows in place."""
         for i, f in enumerate(self.layers):
             y = f(x)
             d = self.rows[i]
@@ -168,7 +171,10 @@ class Rows:
         return x
 
     def backward(self, g, opt):
-        # g: the loss gradient w.r.t. the last layer's output (scratch)
+        """One step of opt on the trained rows.
+
+        g: the loss gradient w.r.t. the last layer's output (scratch).
+        """
         for i in range(len(self.layers) - 1, self.low - 1, -1):
             f, d, p = self.layers[i], self.rows[i], self.picks[i]
             gp = None
@@ -186,8 +192,12 @@ class Rows:
             if gp is not None:
                 g = K.iadd(g, gp)
 
+    def __getitem__(self, i):
+        # the trained rows of frozen layer i (a Dense, or None): "sparse.2.W" in a layout
+        return self.rows[i]
+
     def merge(self):
-        # write the trained rows back into the frozen layers (int8: requantised)
+        """Write the trained rows back into the frozen layers (int8: requantised)."""
         for i, d in enumerate(self.rows):
             if d is not None:
                 for j, o in enumerate(self.picks[i]):

@@ -12,7 +12,11 @@ _MAX_NAMES = 4096  # bytes of labels.json
 
 
 def save(path, X, y, names=None):
-    # X: rows of equal length; y: one int label per row, indexing names if given
+    """Write a stream file at path.
+
+    X: rows of equal length; y: one int label per row, indexing names if given. Raises
+    ValueError on no rows, a label count or a row length that differs.
+    """
     n, d = len(X), len(X[0]) if len(X) else 0
     if n == 0 or len(y) != n:
         raise ValueError("a stream needs rows, and one label per row (%d rows, %d labels)"
@@ -40,6 +44,11 @@ def save(path, X, y, names=None):
 
 
 class Stream:
+    """A labelled stream file at path, read one row at a time.
+
+    Iterating gives (x, label): x a tuple of floats, label an int or its name; len() is the row
+    count. Raises ValueError on a damaged file or one that is not a stream.
+    """
     def __init__(self, path):
         self.path = path
         with open(path, "rb") as f:
@@ -64,7 +73,7 @@ class Stream:
                 yield self._row(f, i)
 
     def row(self, i):
-        # row i alone, as __iter__ gives it
+        """Row i alone, as iterating gives it; IndexError outside the rows."""
         if not 0 <= i < self.n:
             raise IndexError("%s has rows 0 to %d, not %r" % (self.path, self.n - 1, i))
         with open(self.path, "rb") as f:
@@ -83,7 +92,7 @@ class Stream:
         return x, y
 
     def column(self, j):
-        # the samples (j = 0) or labels (1) alone, read again on each iteration
+        """The samples (j = 0) or labels (1) alone, read again on each iteration."""
         return _Column(self, j)
 
 

@@ -7,6 +7,7 @@ try:
     from binascii import crc32
 except ImportError:  # firmware built without binascii.crc32
     def crc32(data, crc=0):
+        """CRC-32 of data, continuing from crc (binascii.crc32's)."""
         crc ^= 0xFFFFFFFF
         for byte in data:
             crc ^= byte
@@ -22,12 +23,16 @@ _MAX_NAME = 64
 
 
 class ZipError(ValueError):
+    """A ZIP file that is damaged, truncated or foreign (a ValueError)."""
     pass
 
 
 class Writer:
-    # add(name, chunks): chunks() yields the member's bytes, and is called
-    # twice (CRC first, then the data) so nothing is held in memory
+    """Writes a stored ZIP to the binary file f.
+
+    add(name, chunks): chunks() yields the member's bytes, and is called twice (CRC first, then
+    the data) so nothing is held in memory.
+    """
     def __init__(self, f):
         self.f, self.pos, self.members = f, 0, []
 
@@ -36,6 +41,7 @@ class Writer:
         self.pos += len(b)
 
     def add(self, name, chunks):
+        """Append member name (a str) with the bytes chunks() yields."""
         crc, size = 0, 0
         for c in chunks():
             crc = crc32(c, crc)
@@ -48,6 +54,7 @@ class Writer:
             self._put(c)
 
     def close(self):
+        """Write the central directory and end record (f stays open)."""
         start = self.pos
         for name, crc, size, off in self.members:
             self._put(_CENTRAL + struct.pack("<6H3L5H2L", 20, 20, 0, 0, 0, 0x21, crc, size,
@@ -57,7 +64,10 @@ class Writer:
 
 
 def members(f):
-    # {name: (data offset, size, crc)} of a stored ZIP, checked for shape
+    """{name: (data offset, size, crc)} of a stored ZIP, checked for shape.
+
+    Raises ZipError on a damaged, truncated, compressed or foreign file.
+    """
     end = f.seek(0, 2)  # seek returns the position: some file objects have no tell()
     if end < 22:
         raise ZipError("file is too short to be a checkpoint (%d bytes)" % end)

@@ -1,9 +1,11 @@
 """Will a learner fit a board? The RAM and flash of one bundle on a board profile.
 
 RAM: the device package once imported, the learner's Python objects, its
-arrays (exact, from the checkpoint layout), its working vectors, the
+arrays (exact, from the checkpoint layout) and its working vectors (found on a
+learner built from the config), all read through ``ulearn_host.anatomy``, the
 allocator's headers and rounding, plus the larger transient of a learn_one
-step or a checkpoint load/save, plus a margin for the holes that importing
+step (what it holds at once; what it allocates, replay steps included, is
+``step_alloc``) or a checkpoint load/save, plus a margin for the holes that importing
 the package and loading the bundle leave in the heap. Constants that are not
 arithmetic on the layout were measured in real MicroPython interpreters (the
 unix port built 32-bit with float32, without ulab and with real ulab) by
@@ -29,11 +31,12 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from ulearn import checkpoint, npy, zipstore
+from ulearn import checkpoint
 from ulearn.contract import LOG_MAX
-from ulearn.base import embed_size
 
+from . import anatomy
 from . import mpy as mpyfiles
+from .anatomy import array_bytes, describe, npz_bytes
 
 HERE = Path(__file__).resolve().parent
 KB = 1024
@@ -73,105 +76,51 @@ def profile(board):
     return known[board]
 
 
-# -- the learner, read without allocating it
+# -- the learner: its anatomy (ulearn_host.anatomy), read from its own layout and objects
 
-def learner_spec(source, capacity=None):
-    """Kind, config, array layout and meta.json size of a bundle, without building the model.
-
-    `source` is a bundle/checkpoint path or a dict like its meta.json
-    (``{"kind": ..., "config": ...}``); `capacity` replaces a Classifier's.
-    Returns a dict with ``kind``, ``config``, ``layout`` [(name, shape, dtype
-    code)], ``meta_bytes`` and ``path`` (None for a dict). Raises
-    ulearn.CheckpointError, with the loader's own text, for anything the
-    loader would refuse.
-    """
-    if isinstance(source, dict):
-        meta, path = dict(source, format=checkpoint.FORMAT, version=checkpoint.VERSION), None
-        meta.setdefault("state", {})
-        if meta.get("kind") not in checkpoint.kinds():
-            raise checkpoint.CheckpointError("unknown learner kind %r" % (meta.get("kind"),))
-        meta_bytes = len(json.dumps(meta))
-    else:
-        path = os.fspath(source)
-        meta = checkpoint.read_meta(path)  # the loader's checks, arrays not read
-        with open(path, "rb") as f:
-            meta_bytes = zipstore.members(f)["meta.json"][1]
-    kind, c = meta["kind"], meta.get("config")
-    c = dict(c) if isinstance(c, dict) else c
-    if capacity is not None:
-        if kind != "Classifier":
-            raise ValueError("capacity applies to a Classifier, not an %s" % kind)
-        c["capacity"] = capacity
-    checkpoint.check_config(c, kind)
-    widest = c  # plan the arrays for the width the hidden layer may grow to
-    if c.get("grow_step") and c.get("max_hidden", 0) > c.get("hidden", 0):
-        widest = dict(c, hidden=c["max_hidden"])
-    return {"kind": kind, "config": c, "layout": checkpoint.kinds()[kind].layout(widest),
-            "meta_bytes": meta_bytes, "path": path}
-
-
-def array_bytes(layout):
-    """{array name: data bytes} of a checkpoint layout: what the board allocates for each."""
-    out = {}
-    for name, shape, code in layout:
-        out[name] = npy.itemsize(code) * shape[0] * (shape[1] if len(shape) == 2 else 1)
-    return out
-
-
-def npz_bytes(layout, meta_bytes):
-    """Size of the file ulearn.save writes for `layout` (a stored ZIP of .npy members)."""
-    members = [("meta.json", meta_bytes)] + [
-        (name + ".npy", len(npy.header(shape, code)) + n)
-        for (name, shape, code), n in zip(layout, array_bytes(layout).values())]
-    # local header (30) + name + data, central entry (46) + name; end record (22)
-    return sum(76 + 2 * len(name) + size for name, size in members) + 22
-
-
-def buffers(kind, c):
-    """Lengths of the float32 vectors a learner allocates besides its checkpointed arrays."""
-    n, m = c["n_features"], embed_size(c)
-    out = [n, n] + ([n] if c["standardize"] else [])  # Learner._x, ._z, Scaler.inv
-    out += [lc["n_out"] for lc in c["extractor"]]  # Frozen._y
-    if kind == "Classifier":
-        return out + [c["capacity"], m, c["capacity"]]  # head._y, head._gin, ._p
-    h = c["hidden"]
-    return out + [h, m, m, h, m]  # enc._y, enc._gin, dec._y, dec._gin, ._g
-
-
-def step_terms(kind, c):
-    """Sizes that one learn_one's allocations scale with (every class row in use)."""
-    opt, n = c["optimizer"], c["n_features"]
-    t = {"const": 1, "inputs": n, "std_inputs": n if c["standardize"] else 0,
-         "frozen_i8": 0, "frozen_f32": 0, "frozen_out": 0}
-    for lc in c["extractor"]:
-        t["frozen_i8" if lc["int8"] else "frozen_f32"] += lc["n_in"] * lc["n_out"]
-        t["frozen_out"] += lc["n_out"]
-    m = embed_size(c)
-    dense = [(m, c["capacity"])] if kind == "Classifier" else [(m, c["hidden"]), (c["hidden"], m)]
-    w = sum((n_in + 1) * rows for n_in, rows in dense)  # weights and biases
-    t.update(weights=w, momentum=w if opt["momentum"] else 0,
-             decay=sum(n_in * rows for n_in, rows in dense) if opt["weight_decay"] else 0,
-             clip=sum(n_in + rows for n_in, rows in dense) if opt["clip"] else 0,
-             rows=sum(rows for _, rows in dense), embed=m)
-    return t
+ULAB_BLOCK = 4096  # ulearn.kern_np._BLOCK: the largest temporary a ulab training step makes
 
 
 def _blocks(nbytes, block=BLOCK):
     return -(-nbytes // block) * block
 
 
-def _ram(spec, kernels, code):
+def step_live(anat, kernels):
+    """Bytes one learn_one holds at once beyond the learner (the `step` item of the need):
+    the collector reclaims the rest of what the step allocates as it goes. Pure Python: an
+    allowance for a few floats and call frames (``costs()["step_live"]``); ulab: that and
+    the largest array the step makes, a block of a trained layer's outer product
+    (kern_np makes it ULAB_BLOCK bytes at most), with its header."""
+    k = costs()
+    live = k["step_live"]["python"]
+    if kernels == "ulab":
+        temp = 0
+        for _, n_in, n_out, _ in anat["trained"]:
+            rows = max(1, ULAB_BLOCK // (4 * n_in))
+            temp = max(temp, 4 * n_in * min(n_out, rows))
+        live += k["array_header"]["ulab"] + _blocks(temp)
+    return live
+
+
+def step_alloc(anat, kernels):
+    """Bytes (GC blocks) one learn_one allocates, every class row in use and the replay
+    steps counted: the anatomy's step terms times the coefficients tools/measure_ram.py
+    fitted in real MicroPython (``costs()["step"]``)."""
+    coef = costs()["step"][kernels][anat["kind"]]
+    return sum(coef[name] * v for name, v in anat["step_terms"].items())
+
+
+def _ram(anat, kernels, code):
     # RAM items in bytes, and the bytes one learn_one allocates
-    k, kind, c = costs(), spec["kind"], spec["config"]
-    by_name = array_bytes(spec["layout"])
-    sizes = list(by_name.values())
-    replay = sum(b for name, b in by_name.items() if name.startswith("replay."))
-    vecs = [4 * n for n in buffers(kind, c)]
-    coef = k["step"][kernels][kind]
-    churn = sum(coef[name] * v for name, v in step_terms(kind, c).items())
+    k, kind, c = costs(), anat["kind"], anat["widest"]
+    sizes = [p["bytes"] for p in anat["arrays"]]
+    replay = sum(p["bytes"] for p in anat["arrays"] if p["owner"] == "replay")
+    work = anat["working"]
+    header = k["array_header"]
+    churn = step_alloc(anat, kernels)
     # a load (or save) holds meta.json as bytes, str and objects, the member
     # table, an open file and one row of the widest array at a time
-    ck, cols = k["checkpoint"], max(shape[-1] for _, shape, _ in spec["layout"])
+    ck, cols = k["checkpoint"], max(p["shape"][-1] for p in anat["arrays"])
     obj = k["objects"]
     items = {
         "package": k["package"]["%s-%s" % (kernels, code)],
@@ -179,13 +128,14 @@ def _ram(spec, kernels, code):
         + obj["per_label"] * c.get("capacity", 0),
         "arrays": sum(sizes) - replay,
         "replay": replay,
-        "buffers": sum(vecs),
-        "overhead": sum(k["array_header"][kernels] + _blocks(b) - b for b in sizes + vecs),
-        # ulab: every array a step makes; pure Python: a few live floats and
-        # frames (its many short-lived floats are collected as it goes)
-        "step": churn if kernels == "ulab" else k["step_live"]["python"],
+        "buffers": sum(p["bytes"] for p in work),
+        # array.array scratch (the replay memory's row classes) has the small header
+        "overhead": sum(header[kernels] + _blocks(b) - b for b in sizes) + sum(
+            header["python" if p["container"] == "array" else kernels] + _blocks(p["bytes"])
+            - p["bytes"] for p in work),
+        "step": step_live(anat, kernels),
         "checkpoint": ck["file"] + ck["per_member"] * len(sizes)
-        + ck["meta_per_byte"] * spec["meta_bytes"] + ck["row_per_col"][kernels] * cols,
+        + ck["meta_per_byte"] * anat["meta_bytes"] + ck["row_per_col"][kernels] * cols,
     }
     return {name: int(round(v)) for name, v in items.items()}, int(round(churn))
 
@@ -263,11 +213,13 @@ def plan(source, board, *, capacity=None, package_bytes=None, ulab=None, mpy=Non
     dict (JSON-serialisable; sizes in bytes)
         ``board``, ``description``, ``firmware``, ``kernels`` ("ulab" |
         "python"), ``code`` ("mpy" | "py"), ``learner`` {kind, config, path,
-        arrays {name: bytes}}; ``ram`` {items {package, objects, arrays,
-        buffers, overhead, step, checkpoint, margin}, resident, transient (the
-        larger of step and checkpoint), need (resident + transient + margin),
-        heap, headroom (negative: short by),
-        fits, step_alloc (bytes one learn_one allocates), collections_per_step};
+        arrays {name: bytes}, working {name: bytes}} (``ulearn_host.anatomy``);
+        ``ram`` {items {package, objects, arrays, buffers, overhead, step (what
+        one learn_one holds at once: :func:`step_live`), checkpoint, margin},
+        resident, transient (the larger of step and checkpoint), need (resident
+        + transient + margin), heap, headroom (negative: short by), fits,
+        step_alloc (bytes one learn_one allocates, replay steps included:
+        :func:`step_alloc`), collections_per_step};
         ``flash`` {items {package, bundle, checkpoint, checkpoint_tmp, logs},
         need, flash_fs, headroom, fits, package_files, package_how,
         bundle_bytes, checkpoint_bytes, fs_block}; ``fits`` (RAM and flash);
@@ -282,7 +234,7 @@ def plan(source, board, *, capacity=None, package_bytes=None, ulab=None, mpy=Non
         If `source` is not a ulearn bundle or checkpoint (the loader's text).
     """
     prof = profile(board)
-    spec = learner_spec(source, capacity)
+    spec = anatomy.of(source, capacity, flops=False)
     kernels = "ulab" if (prof["ulab"] if ulab is None else ulab) else "python"
     if mpy and prof["mpy"] is None:
         raise ValueError("%s does not import MicroPython .mpy files" % prof["name"])
@@ -314,7 +266,8 @@ def plan(source, board, *, capacity=None, package_bytes=None, ulab=None, mpy=Non
     return {"board": prof["name"], "description": prof["description"],
             "firmware": prof["firmware"], "kernels": kernels, "code": code,
             "learner": {"kind": spec["kind"], "config": spec["config"], "path": spec["path"],
-                        "arrays": arrays},
+                        "arrays": arrays,
+                        "working": {p["name"]: p["bytes"] for p in spec["working"]}},
             "ram": ram, "flash": flash, "fits": ram["fits"] and flash["fits"],
             "verdicts": [_verdict("RAM", need, heap, "free heap", prof["name"]),
                          _verdict("Flash", f_need, fs, "filesystem", prof["name"])],
@@ -343,11 +296,10 @@ def sparse_plan(bundle, support, budget_bytes, budget_macs=None, method="fisher"
     s = Stream(os.fspath(support))
     sel = clf.select_updates(s.column(0), list(s.column(1)), budget_bytes, budget_macs,
                              method, seed)
-    dims, top = clf._sparse_dims()
-    head = sparse.cost(dims, [0] * len(dims), top)
-    full = sparse.cost(dims, [m for _, m in dims], top)
-    adds = sparse.allocated(dims, [len(p) for p in sel["picks"]], top)
-    return {"picks": sel["picks"], "cost": sel["cost"], "head_only": head, "full": full,
+    sc = anatomy.sparse_costs(clf)
+    adds = sparse.allocated(sc["dims"], [len(p) for p in sel["picks"]], sc["top"])
+    return {"picks": sel["picks"], "cost": sel["cost"], "head_only": sc["head_only"],
+            "full": sc["full"],
             "adds": adds, "budget_bytes": budget_bytes, "budget_macs": budget_macs,
             "method": method,
             "layers": [[f.n_in, f.n_out, f.act] for f in clf.extractor]}
@@ -395,28 +347,13 @@ def kb(n):
     return "%.1f KB" % (n / KB)
 
 
-# -- text for a human
-
-def describe(kind, c):
-    """One line for a learner config, e.g. ``Classifier: 26 -> 32 (int8, relu) -> 8 classes``."""
-    parts = ["%d" % c["n_features"]] + ["%d (%s%s)" % (lc["n_out"], "int8, " * lc["int8"], lc["act"])
-                                        for lc in c["extractor"]]
-    if kind == "Classifier":
-        if c.get("hidden"):
-            parts.append("%d (trainable, relu%s)" % (
-                c["hidden"], ", grows to %d" % c["max_hidden"] if c.get("grow_step") else ""))
-        parts.append("%d classes" % c["capacity"])
-        if c.get("replay"):
-            parts.append("replay memory of %d rows" % c["replay"])
-    else:
-        parts += ["%d (tanh)" % c["hidden"], "%d" % embed_size(c)]
-    return "%s: %s" % (kind, " -> ".join(parts))
-
+# -- text for a human (describe: ulearn_host.anatomy.describe)
 
 _RAM_ROWS = (("package", "device package, imported"), ("objects", "learner objects"),
              ("arrays", "arrays (as in the checkpoint)"),
              ("replay", "replay memory (int8 rows)"), ("buffers", "working vectors"),
-             ("overhead", "allocator headers and rounding"), ("step", "transient: one learn_one"),
+             ("overhead", "allocator headers and rounding"),
+             ("step", "transient: one learn_one, live"),
              ("checkpoint", "transient: checkpoint load/save"),
              ("margin", "margin: import/load holes, GC"))
 _FLASH_ROWS = (("package", "device package"), ("bundle", "bundle"), ("checkpoint", "checkpoint"),

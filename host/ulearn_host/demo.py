@@ -22,7 +22,7 @@ import numpy as np
 
 import ulearn
 
-from . import deploy, tasks, train
+from . import deploy, evaluate, tasks, train
 from .board import Board, BoardError
 from .export import export
 from .run import entry_code, run as run_on
@@ -32,9 +32,15 @@ NEW = "ROW"  # upright row: the exercise the board learns itself
 
 
 def run(seed=0, quiet=False, device=None, out=None):
-    """Run the demo; returns a dict of its figures. `out` gets the board's output."""
+    """Run the demo; returns a dict of its figures. `out` gets the board's output.
+    Its files (model, bundle, streams, the virtual board's flash, what was pulled)
+    are in a temporary folder, removed at the end, as after an error or Ctrl-C."""
+    with tempfile.TemporaryDirectory(prefix="ulearn-demo-") as work:
+        return _run(Path(work), seed, quiet, device, out)
+
+
+def _run(work, seed, quiet, device, out):
     out = out or (io.StringIO() if quiet else sys.stdout)
-    work = Path(tempfile.mkdtemp(prefix="ulearn-demo-"))
     task = tasks.load_task("watch")
     say = (lambda *a: None) if quiet else (lambda msg: print(msg, file=out))
     with _board(device, work) as (name, board):  # first, so that a missing board fails at once
@@ -53,7 +59,7 @@ def run(seed=0, quiet=False, device=None, out=None):
 
     state = ulearn.load(str(work / "state.npz"))
     names = [task.names[v] for v in task.y[test_rows]]
-    host_acc, host_per = train.accuracy(state, task.X[test_rows], names)
+    host_acc, host_per = evaluate.holdout(state, task.X[test_rows], names)
     board_per = {k: h / n for k, (h, n) in after["per_class"].items()}
     return {
         "board": name, "package": done["package"], "new_class": NEW, "old_classes": old,

@@ -29,6 +29,11 @@ def run(seed=0, held_out=(8, 9, 10), n_shuttle=10000, quiet=False):
     >>> r["held_out_accuracy"] > 0.8  # doctest: +SKIP
     True
     """
+    with tempfile.TemporaryDirectory(prefix="ulearn-demo-") as work:  # removed at the end
+        return _run(os.path.join(work, "learner.npz"), seed, held_out, n_shuttle, quiet)
+
+
+def _run(ckpt, seed, held_out, n_shuttle, quiet):
     import ulearn
     data = datasets.load_watch()
     X, y, groups, rec = datasets.watch_windows(data=data, return_recording=True)
@@ -41,7 +46,6 @@ def run(seed=0, held_out=(8, 9, 10), n_shuttle=10000, quiet=False):
 
     clf = ulearn.Classifier(X.shape[1], capacity=8,
                             optimizer=ulearn.SGD(0.02, momentum=0.5, clip=5.0))
-    ckpt = os.path.join(tempfile.mkdtemp(prefix="ulearn-demo-"), "learner.npz")
     hits, arrivals = 0, []
     for t, i in enumerate(progress(order, "learning on the board", quiet)):
         label = names[y[i]]

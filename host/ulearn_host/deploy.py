@@ -23,6 +23,7 @@ from ulearn.checkpoint import read_meta
 
 from . import budget, mpy
 from .board import BoardError, BoardFull
+from .files import write_atomic
 
 PULL = (STATE, LOG, LOG + ".1")
 
@@ -170,9 +171,7 @@ def pull(board, paths=PULL, dest=".", bar=None):
             continue
         data = board.read(path, _progress(bar))
         local = os.path.join(dest, PurePosixPath(path).name)
-        with open(local + ".part", "wb") as f:
-            f.write(data)
-        os.replace(local + ".part", local)
+        write_atomic(local, data)
         out.append({"path": path, "local": local, "bytes": len(data), "sha256": digest,
                     "action": "pulled"})
     return out

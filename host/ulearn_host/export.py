@@ -13,6 +13,7 @@ import numpy as np
 import ulearn
 from ulearn.checkpoint import read_meta
 
+from .files import atomic
 from .train import classifier, embed
 
 
@@ -67,7 +68,8 @@ def export(model, out, int8=False, capacity=None, optimizer=None, stats_window=0
         new.load_replay(Xs, [new.labels[i] for i in ys])
     info["bundle"] = {"from": os.path.basename(str(model)), "int8": int8,
                       "capacity": new.capacity, "replay": dict(distil or {}, rows=replay)}
-    ulearn.save(new, str(out), info)
+    with atomic(out) as tmp:
+        ulearn.save(new, tmp, info)
     return read_meta(str(out))
 
 

@@ -4,8 +4,9 @@ can make the board's bytecode version, else the .py sources.
 A board reports its bytecode in ``sys.implementation._mpy`` (low byte: the
 .mpy major version). Bytecode-only .mpy files carry no sub-version, so any
 MicroPython with the same major version imports them. CircuitPython uses its
-own .mpy format: it gets .py.
+own .mpy format: it gets .py, with its docstrings blanked (:func:`strip_docstrings`).
 """
+import ast
 import subprocess
 import tempfile
 from pathlib import Path
@@ -16,8 +17,32 @@ PACKAGE = Path(ulearn.__file__).resolve().parent
 
 
 def sources():
-    """{file name: bytes} of the device package's .py files."""
-    return {p.name: p.read_bytes() for p in sorted(PACKAGE.glob("*.py"))}
+    """{file name: bytes} of the device package's .py files, as a board gets them:
+    docstrings blanked by :func:`strip_docstrings`."""
+    return {p.name: strip_docstrings(p.read_bytes()) for p in sorted(PACKAGE.glob("*.py"))}
+
+
+def strip_docstrings(source):
+    """``source`` (bytes of a module) with every docstring replaced by ``""`` and the
+    rest of its lines left blank, so line numbers (tracebacks) stay the same.
+
+    MicroPython's compiler drops docstrings, so .mpy never holds them; but a board
+    importing .py parses each one into a string on its heap first, which leaves
+    the heap in smaller pieces (on a 192 KB unix build the largest free block
+    after importing the package: 66.6 KB without docstrings, 43.8 KB with them).
+    """
+    lines = source.splitlines(keepends=True)
+    for node in ast.walk(ast.parse(source)):
+        body = getattr(node, "body", None)
+        if not (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                and body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
+            continue
+        d = body[0]
+        a, b = d.lineno - 1, d.end_lineno - 1  # offsets are in UTF-8 bytes, as lines are
+        lines[a] = lines[a][:d.col_offset] + b'""' + lines[b][d.end_col_offset:]
+        lines[a + 1:b + 1] = [b"\n"] * (b - a)
+    return b"".join(lines)
 
 
 def board_bytecode(info):

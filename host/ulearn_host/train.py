@@ -157,15 +157,3 @@ def set_stats(clf, mean, var, count):
     clf.scaler.var[:] = var
     clf.scaler.count = int(count)
     clf.scaler.refresh()
-
-
-def accuracy(clf, X, labels):
-    """Fraction of rows a ``ulearn`` learner predicts right, one sample at a time
-    through the device code; and the same per label."""
-    per = {}
-    for x, lab in zip(X, labels):
-        c = per.setdefault(lab, [0, 0])
-        c[0] += clf.predict_one(x) == lab
-        c[1] += 1
-    hits = sum(c[0] for c in per.values())
-    return hits / max(len(labels), 1), {k: c[0] / c[1] for k, c in per.items()}

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from . import firmware
+from .files import atomic, write_atomic
 from .firmware.make import digest
 from .firmware.targets import FS_TYPES, QEMU_BOARDS, QEMU_HEAP_MAX
 
@@ -169,11 +170,9 @@ class VBoard:
             if size < MIN_FS_SIZE or size % 512:
                 raise VBoardError("%s is not a board image (%d bytes)" % (self.fs, size))
             return
-        self.fs.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.fs.with_name(self.fs.name + ".tmp")
-        with open(tmp, "wb") as f:
-            f.truncate(self.fs_size or DEFAULT_FS_SIZE)  # blank: formatted at first boot
-        os.replace(tmp, self.fs)
+        with atomic(self.fs) as tmp:
+            with open(tmp, "wb") as f:
+                f.truncate(self.fs_size or DEFAULT_FS_SIZE)  # blank: formatted at first boot
 
     def _wait_ready(self, timeout):
         deadline = time.monotonic() + timeout
@@ -358,9 +357,7 @@ def _signal(pid, sig):
 
 
 def _write_json(path, data):
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(data, indent=2) + "\n")
 
 
 def _forget(path, pid):

@@ -4,7 +4,7 @@ Python, numpy, the ulab emulation, MicroPython) loads the same bundle and
 runs the same rows."""
 import numpy as np
 
-import devicepkg
+from ulearn_dev import devicepkg
 from ulearn_host import datasets as D
 
 ORDER = ("head", "imu", "digits", "int8", "sparse")
@@ -66,9 +66,8 @@ def build(name):
     for i in range(WARM):
         clf.learn_one(X[i], y[i])
     if name == "sparse":
-        from ulearn import sparse
-        dims, top = clf._sparse_dims()
-        full = sparse.cost(dims, [m for _, m in dims], top)["bytes"]
+        from ulearn_host import anatomy
+        full = anatomy.sparse_costs(clf)["full"]["bytes"]  # training every channel
         sel = slice(WARM, WARM + SUPPORT)
         clf.select_updates(list(X[sel]), y[sel], int(SPARSE_SHARE * full))
     return clf, X, y

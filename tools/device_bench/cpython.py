@@ -7,7 +7,7 @@ from array import array
 
 import numpy as np
 
-import devicepkg
+from ulearn_dev import devicepkg
 
 
 def _spread(v):

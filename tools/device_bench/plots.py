@@ -2,7 +2,7 @@
 memory per board profile."""
 from pathlib import Path
 
-from tools.benchkit import save_small
+from ulearn_dev.benchkit import save_small
 
 
 def write(out_dir, res):

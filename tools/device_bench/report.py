@@ -1,8 +1,9 @@
-"""The device benchmark's page: the figures of every configuration, each
-against its floor and the issue's targets (met or missed, with the
-measured figure)."""
+"""The device benchmark's page from its result: the issue's targets, the summary and
+headline table ``ulearn report`` shows, and a fixed template filled with the tables of
+every learner against its floor."""
 
-from tools.benchkit import table
+from ulearn_dev.benchkit import table
+from ulearn_host import budget
 
 from . import configs as C
 from .board import GRAIN, HEAP, KERNELS, MIN_STEPS, PROBE_STEPS, US_PER_INSN
@@ -12,298 +13,259 @@ LIVE_MAX = 64 * 1024  # the digits learner's live heap, replay memory included
 BUDGET_ERR = 0.15  # ulearn budget's heap need against the measured smallest heap
 _K = {"ulab": "ulab", "python": "pure Python"}
 
+PAGE = """## Setup
 
-def _r(a, b):
-    return a / b if b else float("nan")
+{setup}
 
+Each learner (`SGD(lr=0.02, momentum=0.5, clip=5)`) is warmed up on the host on the first {warm}
+rows of its data (every class known, the replay memory full) and saved as a bundle; every backend
+loads it and learns the next rows in the same order. The sparse learner's rows are selected first
+(`select_updates`, Fisher, 1/10 of full fine-tuning's bytes, {support} support rows).
 
-def _pm(v, fmt="%.0f"):
-    return (fmt + " ± " + fmt) % tuple(v)
+**The floors** do the learner's arithmetic on its own arrays: `tools/device_bench/floor_py.py` in
+the tightest pure-Python loops found (fused passes, no checks), `floor_ulab.py` in the fewest ulab
+operations found. After the same rows the pure-Python floor's arrays are byte-identical (checked:
+{same_cpython} on CPython; on the board: section 1), the ulab floor's equal to float32 rounding (its
+sums run in another order; largest difference in the emulation: {diffs}).
+
+## 1. The QEMU Cortex-M3 board
+
+{board}
+
+## 2. CircuitPython unix
+
+{cp_about} (`ulearn firmware build --target cp-unix`) through tools/mpreal with a fixed heap
+(`-X heapsize`), the package as CircuitPython's `.mpy`. Memory only (no board clock), measured as
+on the board; the smallest heap includes tools/mpreal's request server (a few hundred bytes).
+
+{cp}
+
+## 3. ulearn budget against the board
+
+`ulearn budget BUNDLE --board qemu-m3 --kernels ulab|python` against the board's smallest heap for
+load + {min_steps} steps. The plan's figures are measured constants and arithmetic
+(`tools/measure_ram.py`); they miss the holes importing and loading leave in the heap (the smallest
+heaps are 1.3-1.5x the resident bytes), so its margin is fitted to these measurements
+(`python tools/fit_budget.py docs/device.json`: need = {fit}). The error with a learner left out
+of the fit is the fair figure for a new learner.
+
+{budget}
+
+## 4. CPython
+
+µs per step, mean ± std over {runs} runs of {steps} steps; pure Python: `devicepkg.use("python")`
+(ulab and numpy hidden); numpy: the device package on numpy (Linux boards, the host).
+
+{cpython}
+
+## 5. ulab path (strict emulation's counters)
+
+Per step, averaged over the same {ulab_steps} rows (ulab ndarray inputs), against the
+fewest-operations floor: ulab operations, and heap bytes (an operation's new arrays: data plus a
+48-byte header; in-place operations cost none).
+
+{ulab}
+
+## 6. Memory per board profile
+
+`ulearn budget`'s need / the profile's free heap, in KB (✗: does not fit; in brackets: the kernels
+of the profile's stock firmware). The need: package, learner, buffers, the larger of a step's and
+a checkpoint's transient, and the margin calibrated in section 3.
+
+{profiles}
+"""
+
+BOARD = """MicroPython v1.29.0-preview (commit {mp}) with ulab 6.12 (commit {ulab_commit}) on QEMU's
+{machine}, built by `ulearn firmware build --target qemu-m3` and booted as
+`ulearn vboard start --heap {heap}K` does; package as `.mpy`, bundle and rows on littlefs. The
+pure-Python rows hide `ulab` from the package (a stock firmware's path).
+
+- Time: QEMU counts instructions (`-icount shift={shift}`), so 1 µs of `time.ticks_us()` is {insns}
+  instructions on every machine (0.1% at most from run to run: where the 1 ms timer interrupt
+  falls). Each call alone, collector on, the clock's cost taken off; mean ± std over {steps} rows.
+  A floor marked "(at N KB)" did not fit the {heap} KB heap and ran beside the learner at N KB.
+- Bytes per step: `micropython.mem_total()` (as requested, before rounding to 16-byte blocks).
+  Live heap: `gc.mem_alloc()` after a collection, less the reading before the bundle was loaded.
+- Smallest heap: the boot heap at which import, load and {min_steps} predict-then-learn steps run,
+  bisected to {grain} bytes ({probe} steps first, then {min_steps}); and for the load alone. It
+  moves by up to about 2 KB from boot to boot (the raw REPL's buffer grows as code arrives).
+
+Per call, in ms of board time, against floor_ulab.py (ulab) or floor_py.py (pure Python); last,
+the floor's arrays at the end against the learner's:
+
+{calls}
+
+Live heap over a long run at {heap} KB (predict_one then learn_one on each row), read after every
+{chunk} steps, as it is and with every number the learner holds zeroed (saved, zeroed, read, restored bit for bit: checked, {restored}).
+The collector marks conservatively, array data included, so a number that equals the address of a
+step's garbage keeps it alive: growth in the first reading only is such garbage, not objects the
+learner keeps.
+
+{long}"""
 
 
 def checks(res):
-    """[(target, config, measured, met)] for every target the issue names."""
-    out = []
-    bd = res["board"]
+    """Every target the issue names: [{"target", "measured", "met"}] ("met" None: not
+    measured); res as bench_device.plan returns it."""
+    out, bd = [], res["board"]
+    board = () if "error" in bd else KERNELS
+
+    def check(name, target, measured, met):
+        out.append({"target": "%s: %s" % (name, target), "measured": measured, "met": met})
     for name in res["order"]:
-        cp, uc = res["cpython"][name], res["ulab"][name]
-        r = _r(cp["python"]["learn"][0], cp["python"]["flearn"][0])
-        out.append(("pure-Python learn_one <= %.1fx its floor (CPython)" % PY_TIME, name,
-                    "%.2fx" % r, r <= PY_TIME))
-        for k in KERNELS if "error" not in bd else ():
-            s, target = bd[name][k]["summary"], "%s learn_one <= %.1fx its floor's instructions " \
-                "(board)" % (_K[k], PY_TIME)
+        p, uc = res["cpython"][name]["python"], res["ulab"][name]
+        r = _r(p["learn"][0], p["flearn"][0])
+        check(name, "pure-Python learn_one <= %.1fx its floor (CPython)" % PY_TIME, "%.2fx" % r,
+              r <= PY_TIME)
+        for k in board:
+            s = bd[name][k]["summary"]
+            target = "%s learn_one <= %.1fx its floor's instructions (board)" % (_K[k], PY_TIME)
             if s["flearn"][0] != s["flearn"][0]:
-                out.append((target, name, "not measured: the floor failed with %s"
-                            % bd[name][k]["floor_error"], None))
-                continue
-            r = _r(s["vlearn"][0], s["flearn"][0])
-            out.append((target, name, "%.2fx%s" % (r, _at(s)), r <= PY_TIME))
-        r = _r(uc["learn"][0], uc["flearn"][0])
-        out.append(("ulab learn_one <= %.1fx the floor's operations" % ULAB_OPS, name, "%.2fx" % r,
-                    r <= ULAB_OPS))
-        r = _r(uc["learn"][1], uc["flearn"][1])
-        out.append(("ulab learn_one <= %.1fx the floor's bytes" % ULAB_BYTES, name, "%.2fx" % r,
-                    r <= ULAB_BYTES))
-        for k in KERNELS if "error" not in bd else ():
+                check(name, target, "not measured: the floor failed with %s"
+                      % bd[name][k]["floor_error"], None)
+            else:
+                r = _r(*_v(bd[name][k]))
+                check(name, target, "%.2fx%s" % (r, _at(s)), r <= PY_TIME)
+        for i, what, limit in ((0, "operations", ULAB_OPS), (1, "bytes", ULAB_BYTES)):
+            r = _r(uc["learn"][i], uc["flearn"][i])
+            check(name, "ulab learn_one <= %.1fx the floor's %s" % (limit, what), "%.2fx" % r,
+                  r <= limit)
+        for k in board:
             f = bd[name][k]
-            h = f["heap_chunks"]
-            out.append(("no heap growth over %d steps (board, %s)" % (f["long_steps"], _K[k]), name,
-                        "%+d B (live heap after each of %d chunks: %s; with the learner's numbers "
-                        "zeroed: %s)" % (_growth(h), len(h), _range(h), _range(f["heap_zeroed"])),
-                        _flat(h)))
-        for k in KERNELS if "error" not in bd else ():
+            check(name, "no heap growth over %d steps (board, %s)" % (f["long_steps"], _K[k]),
+                  "%+d B (%s)" % (_growth(f["heap_chunks"]), _range(f["heap_chunks"])),
+                  _flat(f["heap_chunks"]))
+        for k in board:
             need, got = res["budget"][name][k], bd[name][k]["min_heap"]
             err = _r(need - got, got) if got else float("nan")
-            out.append(("ulearn budget within ±%d%% of the smallest heap (board, %s)"
-                        % (BUDGET_ERR * 100, _K[k]), name,
-                        "%+.1f%% (plans %s, measured %s)" % (100 * err, _b(need), _b(got)),
-                        abs(err) <= BUDGET_ERR))
-    if "error" not in bd and "digits" in res["order"]:
-        for k in KERNELS:
-            live = bd["digits"][k]["live"]
-            out.append(("digits learner live heap < 64 KB (board, %s)" % _K[k], "digits",
-                        "%d B" % live, live < LIVE_MAX))
+            check(name, "ulearn budget within ±%d%% of the smallest heap (board, %s)"
+                  % (BUDGET_ERR * 100, _K[k]), "%+.1f%% (plans %s, measured %s)"
+                  % (100 * err, _n(need), _n(got)), abs(err) <= BUDGET_ERR)
+    for k in board if "digits" in res["order"] else ():
+        live = bd["digits"][k]["live"]
+        check("digits", "live heap < 64 KB (board, %s)" % _K[k], "%d B" % live, live < LIVE_MAX)
     return out
 
 
-def _growth(h):
-    return h[-1] - h[0]
-
-
-def _flat(h):
-    # the target: no reading after the first differs, and none ends above it
-    return max(h[1:] or h) == min(h[1:] or h) and _growth(h) <= 0
-
-
-def _range(h):
-    return "%d-%d B" % (min(h), max(h)) if min(h) != max(h) else "all %d B" % h[0]
-
-
-def write(md, res):
-    order, bd, cp, uc = res["order"], res["board"], res["cpython"], res["ulab"]
-    md.append("## Setup\n")
-    md.append(table(["configuration", "data", "bundle bytes"],
-                    [[C.NAMES[n], C.DATA[n], "{:,}".format(res["bundle"][n])] for n in order]) + "\n")
-    md.append(
-        "Every learner uses `SGD(lr=0.02, momentum=0.5, clip=5)` and is built on the host, warmed "
-        "up on the first %d rows of its data (every class known, the replay memory full), and saved "
-        "as a bundle; each backend loads that bundle and learns the next rows in the same order. "
-        "The sparse learner selects its rows with `select_updates` (Fisher) at 1/10 of full "
-        "fine-tuning's bytes on %d support rows first.\n" % (C.WARM, C.SUPPORT))
-    md.append(
-        "**The floors.** `tools/device_bench/floor_py.py` is the same arithmetic as one "
-        "learn_one / predict_one written as the tightest pure-Python loops found (fused forward and "
-        "backward passes, the fastest loop idiom measured in MicroPython, no checks), over the "
-        "learner's own arrays; `tools/device_bench/floor_ulab.py` is the same arithmetic in the "
-        "fewest ulab operations found. The floor and the learner run the same rows; afterwards "
-        "the pure-Python floor holds byte-identical arrays (checked: %s on CPython, %s on the "
-        "board), and the ulab floor the same weights to float32 rounding, its sums run in "
-        "another order (largest difference in the emulation: %s; on the board, over more "
-        "steps: section 2).\n" % (
-            _all(cp[n]["same"] for n in order),
-            "not run" if "error" in bd else _all(bd[n]["python"]["same"] == "same" for n in order),
-            ", ".join("%s %.1e of %.0f" % (n, uc[n]["diff"], uc[n]["scale"]) for n in order)))
-
-    md.append("## 1. Targets\n")
-    rows = [[t, n, m, {True: "met", False: "**MISSED**", None: "n/a"}[ok]]
-            for t, n, m, ok in checks(res)]
-    md.append(table(["target", "configuration", "measured", ""], rows) + "\n")
-
-    md.append("## 2. The QEMU Cortex-M3 board\n")
+def summary(res, targets):
+    """The summary paragraph (without its "**Summary.**")."""
+    order, bd = res["order"], res["board"]
+    text = "On the ulab path (CPython emulation) learn_one takes %s the floor's operations." % \
+        _span(_x(res["ulab"][n]["learn"][0], res["ulab"][n]["flearn"][0]) for n in order)
     if "error" in bd:
-        md.append("Not run: %s\n" % bd["error"].splitlines()[0])
+        text = "The QEMU board was not run (%s). %s" % (bd["error"].splitlines()[0], text)
     else:
-        about = bd["board"]
-        md.append(
-            "MicroPython v1.29.0-preview (commit %s) with ulab 6.12 (commit %s) on QEMU's %s, "
-            "built by `ulearn firmware build --target qemu-m3` and booted as `ulearn vboard start "
-            "--heap %dK` does; the package as `.mpy` from `ulearn package`, the bundle and the rows "
-            "on the board's littlefs. QEMU counts instructions (`-icount shift=%d`), so "
-            "`time.ticks_us()` is an instruction clock: 1 µs = %d instructions, on every machine "
-            "(from run to run a call moves by a few µs, 0.1%% at most: where the 1 ms timer "
-            "interrupt falls depends on when the host sent the code). Each call is timed alone with the collector on (the clock's own "
-            "cost, measured the same way, taken off), over %d rows read from flash one at a time; "
-            "mean ± std over the steps (the spread is the collections some steps run). Bytes per "
-            "step: `micropython.mem_total()` before and after (every allocation, as requested, "
-            "before rounding to 16-byte blocks). Live heap: `gc.mem_alloc()` after a collection, "
-            "less the reading before the bundle was loaded. Smallest heap: the board booted at a "
-            "heap size imports the package, loads the bundle and runs %d predict-then-learn "
-            "steps, or fails with MemoryError; the size is bisected to %d bytes (on %d steps "
-            "first, then checked on %d), and again for the load alone. From boot to boot it "
-            "moves by up to about 2 KB: the raw REPL's buffer grows as the code arrives from the "
-            "host, so the heap's layout before the run differs. The "
-            "pure-Python rows run on the same firmware with `ulab` hidden from the package, the "
-            "path of a stock firmware without ulab.\n"
-            % (about["firmware"]["micropython"][:10], about["firmware"]["ulab"][:10],
-               about["machine"], HEAP // 1024, about["icount_shift"], round(1 / US_PER_INSN),
-               res["steps"]["board"], MIN_STEPS, GRAIN, PROBE_STEPS, MIN_STEPS))
-        for k in KERNELS:
-            rows = []
-            for n in order:
-                f = bd[n][k]
-                s = f["summary"]
-                rows.append([n, _ms(s["learn"]), _ms(s["flearn"]) + _at(s),
-                             _x(s["vlearn"][0], s["flearn"][0]),
-                             _ms(s["predict"]), _ms(s["fpredict"]) + _at(s),
-                             _x(s["vpredict"][0], s["fpredict"][0]),
-                             "{:,}".format(int(s["learn"][2])),
-                             "n/a" if s["flearn"][2] != s["flearn"][2] else
-                             "{:,}".format(int(s["flearn"][2])),
-                             "{:,}".format(int(s["predict"][2])), "{:,}".format(f["package"]),
-                             "{:,}".format(f["live"]), _b(f.get("min_heap_load")),
-                             _b(f["min_heap"])])
-            md.append("**%s kernels** (ms of board time per call; floor: %s):\n"
-                      % (_K[k], "floor_py.py" if k == "python" else "floor_ulab.py"))
-            md.append(table(["config", "learn_one ms", "floor ms", "ratio", "predict_one ms",
-                             "floor ms", "ratio", "B / learn_one", "floor B", "B / predict_one",
-                             "package B", "live heap B", "smallest heap: load",
-                             "load + %d steps" % MIN_STEPS], rows) + "\n")
-        md.append("The floors end with the learner's arrays: %s.\n" % "; ".join(
-            "%s %s: %s" % (n, _K[k], bd[n][k].get("versus", bd[n][k])["same"])
-            for n in order for k in KERNELS))
-        for n in order:
-            for k in KERNELS:
-                f = bd[n][k]
-                if "floor_error" in f:
-                    md.append(
-                        "%s, %s: the floor fails on the %d KB board (%s; the floor_ulab step "
-                        "builds its weight update as one temporary, the learner in 4 KB blocks, "
-                        "and the floor_py copy needs a second learner beside the first), so the "
-                        "learner and its floor were compared again side by side at %d KB; the "
-                        "learner's own figures are from %d KB.\n"
-                        % (n, _K[k], HEAP // 1024, f["floor_error"],
-                           f["summary"]["heap"] // 1024, HEAP // 1024))
-        rows = [[n, _K[k], "{:,}".format(bd[n][k]["long_steps"]), _range(bd[n][k]["heap_chunks"]),
-                 "%+d" % _growth(bd[n][k]["heap_chunks"]), _range(bd[n][k]["heap_zeroed"]),
-                 "%+d" % _growth(bd[n][k]["heap_zeroed"])] for n in order for k in KERNELS]
-        md.append("Live heap over a long run at %d KB: predict_one then learn_one on each row, %d "
-                  "at a time, the live heap read after each chunk, as it is and with every number "
-                  "the learner holds zeroed for the reading:\n" % (HEAP // 1024, res["steps"]["chunk"]))
-        md.append(table(["config", "kernels", "steps", "live heap after each chunk", "growth B",
-                         "numbers zeroed", "growth B"], rows) + "\n")
-        md.append(
-            "MicroPython's collector marks conservatively and scans the data of arrays too: a "
-            "weight, momentum entry or int8 row whose bits equal the address of a block of a "
-            "step's garbage keeps that block alive at a reading. The zeroed reading takes that "
-            "out (every array reachable from the learner saved to a file, zeroed, the heap read, "
-            "the numbers put back bit for bit: checked, %s), so a change the first reading shows "
-            "and the second does not is garbage held by pointer-like numbers, not objects the "
-            "learner keeps.\n" % _all(bd[n][k]["restored"] for n in order for k in KERNELS))
-
-    md.append("## 3. CircuitPython unix\n")
-    cpu = res["cp"]
-    if "error" in cpu:
-        md.append("Not run: %s\n" % cpu["error"].splitlines()[0])
-    else:
-        md.append(
-            "%s (`ulearn firmware build --target cp-unix`), through tools/mpreal with a fixed "
-            "heap (`-X heapsize`), the package as CircuitPython's own `.mpy`. A host process has "
-            "no board clock: memory figures only, measured as on the board (the smallest heap "
-            "includes the request server of tools/mpreal, a few hundred bytes).\n" % cpu["about"])
-        rows = [[n, _K[k], "{:,}".format(cpu[n][k]["package"]), "{:,}".format(cpu[n][k]["live"]),
-                 "{:,.0f}".format(cpu[n][k]["learn"]), "{:,.0f}".format(cpu[n][k]["predict"]),
-                 _b(cpu[n][k].get("min_heap_load")), _b(cpu[n][k]["min_heap"]),
-                 "" if "error" in bd else _b(bd[n][k]["min_heap"])]
-                for n in order for k in KERNELS]
-        md.append(table(["config", "kernels", "package B", "live heap B", "B / learn_one",
-                         "B / predict_one", "smallest heap: load", "load + %d steps" % MIN_STEPS,
-                         "board: load + %d steps" % MIN_STEPS], rows) + "\n")
-
-    md.append("## 4. ulearn budget against the board\n")
-    if "error" in bd:
-        md.append("Not run: the board figures are missing.\n")
-    else:
-        md.append(
-            "`ulearn budget BUNDLE --board qemu-m3 --kernels ulab|python` plans the heap need of "
-            "each learner; the board's smallest heap for load + %d steps is the measurement. The "
-            "plan is not derived alone: its package, learner, buffer and transient figures are "
-            "measured constants and arithmetic on the learner (`tools/measure_ram.py`), and they "
-            "miss the holes that importing the package and loading the bundle leave in the heap, "
-            "which is why the smallest heaps are 1.3-1.5x the resident bytes. The margin for "
-            "them is calibrated on these measurements (`python tools/fit_budget.py "
-            "docs/device.json`: need = %s), so the table is a fit to its own data; the error "
-            "with each learner left out of the fit is the fairer figure for a learner not in "
-            "the table.\n" % (MIN_STEPS, _fit_text()))
-        rows = []
-        fit = _fit()
-        for n in order:
-            for k in KERNELS:
-                need, got = res["budget"][n][k], bd[n][k]["min_heap"]
-                loo = fit.get(k, {}).get("errors", {}).get(n, [None, None])[1]
-                rows.append([n, _K[k], _b(need), _b(got), "%+.1f%%" % (100 * _r(need - got, got)),
-                             "n/a" if loo is None else "%+.1f%%" % (100 * loo)])
-        md.append(table(["config", "kernels", "planned need", "smallest heap (board)", "error",
-                         "error, left out of the fit"], rows) + "\n")
-
-    md.append("## 5. CPython\n")
-    md.append("µs per step, mean ± std over %d runs of %d steps; the pure-Python path is "
-              "`devicepkg.use(\"python\")` (ulab and numpy hidden), the numpy path is the device "
-              "package on numpy (Linux boards, the host).\n" % (res["steps"]["runs"], res["steps"]["cpython"]))
-    rows = []
-    for n in order:
-        p, q = cp[n]["python"], cp[n]["numpy"]
-        rows.append([n, _pm(p["learn"]), _pm(p["flearn"]), "%.2fx" % _r(p["learn"][0], p["flearn"][0]),
-                     _pm(p["predict"]), _pm(p["fpredict"]),
-                     "%.2fx" % _r(p["predict"][0], p["fpredict"][0]),
-                     _pm(q["learn"], "%.1f"), _pm(q["predict"], "%.1f")])
-    md.append(table(["config", "learn_one µs", "floor µs", "ratio", "predict_one µs", "floor µs",
-                     "ratio", "numpy learn_one µs", "numpy predict_one µs"], rows) + "\n")
-
-    md.append("## 6. ulab path (strict emulation's counters)\n")
-    md.append("ulab operations and heap bytes per step (an operation's new arrays: data plus a "
-              "48-byte header; in-place operations cost none), averaged over the same %d rows "
-              "(ulab ndarray inputs), against the fewest-operations floor:\n" % res["steps"]["ulab"])
-    rows = []
-    for n in order:
-        u = uc[n]
-        rows.append([n, "%.1f" % u["learn"][0], "%.1f" % u["flearn"][0],
-                     "%.2fx" % _r(u["learn"][0], u["flearn"][0]),
-                     "{:,.0f}".format(u["learn"][1]), "{:,.0f}".format(u["flearn"][1]),
-                     "%.2fx" % _r(u["learn"][1], u["flearn"][1]),
-                     "%.1f / %.1f" % (u["predict"][0], u["fpredict"][0]),
-                     "{:,.0f} / {:,.0f}".format(u["predict"][1], u["fpredict"][1])])
-    md.append(table(["config", "ops / learn_one", "floor ops", "ratio", "bytes / learn_one",
-                     "floor bytes", "ratio", "predict ops (learner / floor)",
-                     "predict bytes (learner / floor)"], rows) + "\n")
-
-    md.append("## 7. Memory per board profile\n")
-    md.append("What `ulearn budget` plans for each bundle on each board profile (RAM: package, "
-              "learner, buffers, the larger of a step's and a checkpoint's transient and the margin "
-              "calibrated on the board (section 4); heap: "
-              "the profile's free heap; kernels: what the profile's stock firmware has):\n")
-    boards = list(res["boards"][order[0]])
-    rows = []
-    for n in order:
-        row = [n]
-        for b in boards:
-            p = res["boards"][n][b]
-            row.append("%s / %s KB%s" % (_kb(p["need"]), _kb(p["heap"]), "" if p["fits"] else " ✗"))
-        rows.append(row)
-    md.append(table(["config"] + ["%s (%s)" % (b, res["boards"][order[0]][b]["kernels"])
-                                  for b in boards], rows) + "\n")
-    md.append("need / heap; ✗: does not fit.\n")
+        ratios = [_span(_x(*_v(bd[n][k])) for n in order) for k in KERNELS]
+        heaps = [_span(_kb(bd[n][k]["min_heap"], "%.1f") for n in order) for k in KERNELS]
+        text = ("On the QEMU Cortex-M3 board (MicroPython v1.29 + ulab 6.12, %d KB heap), learn_one "
+                "costs %s its floor's instructions with ulab kernels and %s with pure-Python ones; "
+                "%d steps run in %s KB of heap (ulab) and %s KB (pure Python). %s"
+                % (HEAP // 1024, *ratios, MIN_STEPS, *heaps, text))
+    missed = "; ".join("%(target)s: %(measured)s" % t for t in targets if t["met"] is False)
+    return text + (" **Missed:** %s." % missed if missed else "")
 
 
-def _fit():
-    from ulearn_host import budget
-    return budget.costs().get("board", {})
+def headline(res):
+    """One table, a row per learner: board learn_one time and ratio to its floor, smallest
+    heaps."""
+    bd = res["board"]
+    return [] if "error" in bd else [{
+        "caption": "The QEMU Cortex-M3 board: learn_one in ms of board time (mean ± std over "
+                   "steps), its ratio to the floor's instructions, and the smallest heap for "
+                   "load + %d steps." % MIN_STEPS,
+        "columns": ["config", "ulab learn_one ms", "ratio", "pure Python learn_one ms", "ratio",
+                    "smallest heap KB (ulab / pure Python)"],
+        "rows": [[n] + [c for k in KERNELS for c in (_ms(bd[n][k]["summary"]["learn"]),
+                                                      _x(*_v(bd[n][k])))]
+                 + [" / ".join(_kb(bd[n][k]["min_heap"], "%.1f") for k in KERNELS)]
+                 for n in res["order"]]}]
 
 
-def _fit_text():
-    fit = _fit()
-    return "; ".join("%s: %.3f x resident%s" % (_K[k], 1 + fit[k]["scale"],
-                                                 " %+d B" % fit[k]["const"] if fit[k]["const"] else "")
-                     for k in KERNELS if k in fit) or "not calibrated"
+def sections(res):
+    """The page after its headline, one Markdown block; res as bench_device.plan returns it."""
+    order, bd, cp, uc, cpu = res["order"], res["board"], res["cpython"], res["ulab"], res["cp"]
+    board = "error" not in bd
+    fit = budget.costs().get("board", {})  # ulearn budget's calibration (tools/fit_budget.py)
+    return PAGE.format(
+        setup=table(["configuration", "data", "bundle bytes"],
+                    [[C.NAMES[n], C.DATA[n], _n(res["bundle"][n])] for n in order]),
+        warm=C.WARM, support=C.SUPPORT, same_cpython=_all(cp[n]["same"] for n in order),
+        diffs=", ".join("%s %.1e of %.0f" % (n, uc[n]["diff"], uc[n]["scale"]) for n in order),
+        board=_board(res) if board else _not_run(bd),
+        cp_about=cpu.get("about", "CircuitPython unix"), cp=_not_run(cpu) if "error" in cpu else table(
+            ["config", "kernels", "package B", "live heap B", "B / learn_one", "B / predict_one",
+             "smallest heap: load", "load + %d steps" % MIN_STEPS,
+             "board: load + %d steps" % MIN_STEPS],
+            [[n, _K[k], _n(c["package"]), _n(c["live"]), _n(c["learn"], "{:,.0f}"),
+              _n(c["predict"], "{:,.0f}"), _n(c.get("min_heap_load")), _n(c["min_heap"]),
+              _n(bd[n][k]["min_heap"]) if board else ""]
+             for n in order for k in KERNELS for c in [cpu[n][k]]]),
+        min_steps=MIN_STEPS, fit="; ".join(
+            "%s: %.3f x resident%s" % (_K[k], 1 + fit[k]["scale"],
+                                        " %+d B" % fit[k]["const"] if fit[k]["const"] else "")
+            for k in KERNELS if k in fit) or "not calibrated",
+        budget=_not_run(bd) if not board else table(
+            ["config", "kernels", "planned need", "smallest heap (board)", "error",
+             "error, left out of the fit"],
+            [[n, _K[k], _n(need), _n(got), "%+.1f%%" % (100 * _r(need - got, got)),
+              "n/a" if loo is None else "%+.1f%%" % (100 * loo)]
+             for n in order for k in KERNELS
+             for need, got, loo in [(res["budget"][n][k], bd[n][k]["min_heap"],
+                                     fit.get(k, {}).get("errors", {}).get(n, [None, None])[1])]]),
+        runs=res["steps"]["runs"], steps=res["steps"]["cpython"], cpython=table(
+            ["config", "learn_one µs", "floor µs", "ratio", "predict_one µs", "floor µs", "ratio",
+             "numpy learn_one µs", "numpy predict_one µs"],
+            [[n, _pm(p["learn"]), _pm(p["flearn"]), _x(p["learn"][0], p["flearn"][0]),
+              _pm(p["predict"]), _pm(p["fpredict"]), _x(p["predict"][0], p["fpredict"][0]),
+              _pm(q["learn"], "%.1f"), _pm(q["predict"], "%.1f")]
+             for n in order for p, q in [(cp[n]["python"], cp[n]["numpy"])]]),
+        ulab_steps=res["steps"]["ulab"], ulab=table(
+            ["config", "ops / learn_one", "floor ops", "ratio", "bytes / learn_one", "floor bytes",
+             "ratio", "predict ops (learner / floor)", "predict bytes (learner / floor)"],
+            [[n, "%.1f" % u["learn"][0], "%.1f" % u["flearn"][0], _x(u["learn"][0], u["flearn"][0]),
+              _n(u["learn"][1], "{:,.0f}"), _n(u["flearn"][1], "{:,.0f}"),
+              _x(u["learn"][1], u["flearn"][1]), "%.1f / %.1f" % (u["predict"][0], u["fpredict"][0]),
+              "{:,.0f} / {:,.0f}".format(u["predict"][1], u["fpredict"][1])]
+             for n in order for u in [uc[n]]]),
+        profiles=table(
+            ["config"] + ["%s (%s)" % (b, p["kernels"]) for b, p in res["boards"][order[0]].items()],
+            [[n] + ["%s / %s KB%s" % (_kb(p["need"]), _kb(p["heap"]), "" if p["fits"] else " ✗")
+                    for p in res["boards"][n].values()] for n in order]))
 
 
-def _ms(v):
-    return "%.2f ± %.2f" % (v[0] / 1000, v[1] / 1000) if v[0] == v[0] else "MemoryError"
+def _board(res):
+    order, bd, about = res["order"], res["board"], res["board"]["board"]
+    calls = table(
+        ["config", "kernels", "learn_one ms", "floor ms", "ratio", "predict_one ms", "floor ms",
+         "ratio", "B / learn_one", "floor B", "B / predict_one", "package B", "live heap B",
+         "smallest heap: load", "load + %d steps" % MIN_STEPS, "floor's arrays"],
+        [[n, _K[k], _ms(s["learn"]), _ms(s["flearn"]) + _at(s), _x(*_v(f)), _ms(s["predict"]),
+          _ms(s["fpredict"]) + _at(s), _x(s["vpredict"][0], s["fpredict"][0]),
+          _n(int(s["learn"][2])),
+          "n/a" if s["flearn"][2] != s["flearn"][2] else _n(int(s["flearn"][2])),
+          _n(int(s["predict"][2])), _n(f["package"]), _n(f["live"]), _n(f.get("min_heap_load")),
+          _n(f["min_heap"]), f.get("versus", f)["same"]]
+         for k in KERNELS for n in order for f in [bd[n][k]] for s in [f["summary"]]])
+    return BOARD.format(
+        mp=about["firmware"]["micropython"][:10], ulab_commit=about["firmware"]["ulab"][:10],
+        machine=about["machine"], heap=HEAP // 1024, shift=about["icount_shift"],
+        insns=round(1 / US_PER_INSN), steps=res["steps"]["board"], grain=GRAIN,
+        min_steps=MIN_STEPS, probe=PROBE_STEPS, chunk=res["steps"]["chunk"], calls=calls,
+        long=table(["config", "kernels", "steps", "live heap after each chunk", "growth B",
+                    "numbers zeroed", "growth B"],
+                   [[n, _K[k], _n(f["long_steps"]), _range(f["heap_chunks"]),
+                     "%+d" % _growth(f["heap_chunks"]), _range(f["heap_zeroed"]),
+                     "%+d" % _growth(f["heap_zeroed"])]
+                    for n in order for k in KERNELS for f in [bd[n][k]]]),
+        restored=_all(bd[n][k]["restored"] for n in order for k in KERNELS))
 
 
-def _at(s):
-    # where the floor was compared, when it did not fit the board's heap
-    return "" if s["heap"] == HEAP else " (at %d KB)" % (s["heap"] // 1024)
+def _not_run(part):
+    return "Not run: %s" % part["error"].splitlines()[0]
+
+
+def _r(a, b):
+    return a / b if b else float("nan")
 
 
 def _x(a, b):
@@ -311,12 +273,45 @@ def _x(a, b):
     return "%.2fx" % r if r == r else "n/a"
 
 
-def _b(n):
-    return "n/a" if n is None else "{:,}".format(n)
+def _v(f):  # a board learner's learn_one instructions and its floor's, compared side by side
+    return f["summary"]["vlearn"][0], f["summary"]["flearn"][0]
 
 
-def _kb(n):
-    return "%.0f" % (n / 1024)
+def _span(cells):  # "lowest-highest" of formatted figures
+    cells = sorted((c for c in cells if c != "n/a"), key=lambda c: float(c.rstrip("x")))
+    return "n/a" if not cells else "-".join(dict.fromkeys([cells[0], cells[-1]]))
+
+
+def _pm(v, fmt="%.0f"):
+    return (fmt + " ± " + fmt) % tuple(v)
+
+
+def _ms(v):
+    return "%.2f ± %.2f" % (v[0] / 1000, v[1] / 1000) if v[0] == v[0] else "MemoryError"
+
+
+def _n(v, fmt="{:,}"):
+    return "n/a" if v is None else fmt.format(v)
+
+
+def _kb(n, fmt="%.0f"):
+    return "n/a" if n is None else fmt % (n / 1024)
+
+
+def _at(s):  # where the floor was compared, when it did not fit the board's heap
+    return "" if s["heap"] == HEAP else " (at %d KB)" % (s["heap"] // 1024)
+
+
+def _growth(h):
+    return h[-1] - h[0]
+
+
+def _flat(h):  # the target: no reading after the first differs, and none ends above it
+    return max(h[1:] or h) == min(h[1:] or h) and _growth(h) <= 0
+
+
+def _range(h):
+    return "%d-%d B" % (min(h), max(h)) if min(h) != max(h) else "all %d B" % h[0]
 
 
 def _all(flags):

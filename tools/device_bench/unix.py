@@ -8,7 +8,7 @@ request server of tools/mpreal lives in the same heap (a few hundred bytes).
 import functools
 import statistics
 
-from tools.mpreal import Interpreter, MicroPythonError
+from ulearn_dev.mpreal import Interpreter, MicroPythonError
 from ulearn_host import firmware
 
 from .board import _STEPS, KERNELS, _timed, load_heap, min_heap, rows_file, setup_code

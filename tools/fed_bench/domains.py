@@ -7,7 +7,7 @@ import numpy as np
 import ulearn
 from ulearn_host import datasets as D
 from ulearn_host import tasks as TK
-from ulearn_host.fed import SimClient
+from ulearn_host.fed import SimClient, params
 
 from . import settings as S
 
@@ -18,18 +18,31 @@ SIDES = {0: "left", 1: "right"}
 
 
 def load(domains, quick):
-    """Fill DATA for `domains`; returns a line per domain for the page."""
-    how = {}
+    """Fill DATA for `domains`; returns per domain the figures the page describes it with."""
+    facts = {}
     if "watch" in domains:
-        how["watch"] = _watch()
+        facts["watch"] = _watch()
     if "digits" in domains:
         t = TK.load_task("digits")
         tr, te = t.split == "train", t.split == "test"
-        how["digits"] = _subsets("digits", t.X[tr] / 16.0, t.y[tr], t.X[te] / 16.0, t.y[te], quick)
+        facts["digits"] = _subsets("digits", t.X[tr] / 16.0, t.y[tr], t.X[te] / 16.0, t.y[te], quick)
     if "fashion" in domains:
         f = D.load_fashion_mnist()
-        how["fashion"] = _subsets("fashion", pool(f.X_train), f.y_train, pool(f.X_test), f.y_test, quick)
-    return how
+        facts["fashion"] = _subsets("fashion", pool(f.X_train), f.y_train, pool(f.X_test), f.y_test, quick)
+    for dom in domains:
+        facts[dom].update(_sizes(dom))
+    return facts
+
+
+def _sizes(dom):
+    """Clients, devices and their rows; support and query rows (seed 0); the model and theta."""
+    d, tune = DATA[dom, "final"], DATA[dom, "tune"]
+    n_c, n_d = [len(c.y) for c in d["clients"]], [len(v["y"]) for v in d["devices"].values()]
+    theta = params.get(factory(dom, "final", 0)())
+    return dict(clients=len(n_c), client_rows=[min(n_c), max(n_c)], devices=len(n_d), device_rows=[min(n_d), max(n_d)],
+                tune_clients=len(tune["clients"]), tune_devices=len(tune["devices"]),
+                query_mean=float(np.mean([len(draw(v, 0)[1]) for v in d["devices"].values()])),
+                d=d["d"], n_out=d["n_out"], weights=int(sum(t.size for t in theta)), theta_bytes=params.nbytes(theta))
 
 
 def pool(X):
@@ -68,19 +81,8 @@ def _watch():
                     devices[name] = dict(X=std(X[m]), y=y[m], rec=rec[m], pos=pos[m], id=len(devices))
         DATA["watch", phase] = dict(clients=clients, devices=devices, d=X.shape[1], n_out=7, train=train,
                                     held=held)
-    return ("seglearn smartwatch exercises: 2 s windows every 1 s, 26 features, the 7 exercises as labels "
-            "on every device, %d windows. A device is one arm (side) of one subject: the test runs meta-train "
-            "on subjects %s (%d clients) and adapt to subjects %s (%d unseen devices); the tuning runs "
-            "meta-train on subjects %s (%d clients) and adapt to subjects %s (%d validation devices)."
-            % (len(y), _span(DATA["watch", "final"]["train"]), len(DATA["watch", "final"]["clients"]),
-               ", ".join(map(str, test)), len(DATA["watch", "final"]["devices"]),
-               _span(DATA["watch", "tune"]["train"]), len(DATA["watch", "tune"]["clients"]),
-               " and ".join(map(str, S.WATCH_VAL)), len(DATA["watch", "tune"]["devices"])))
-
-
-def _span(subjects):
-    s = sorted(subjects)
-    return "%d-%d" % (s[0], s[-1]) if s == list(range(s[0], s[-1] + 1)) and len(s) > 2 else ", ".join(map(str, s))
+    return dict(windows=len(y), train=DATA["watch", "final"]["train"], test=test,
+                tune_train=DATA["watch", "tune"]["train"], val=list(S.WATCH_VAL))
 
 
 def _subsets(dom, Xtr, ytr, Xte, yte, quick):
@@ -104,15 +106,8 @@ def _subsets(dom, Xtr, ytr, Xte, yte, quick):
             devices["%s device %d" % ("validation" if phase == "tune" else "test", k)] = dict(
                 X=std(X[i]), y=slot, rec=None, pos=None, id=k)
         DATA[dom, phase] = dict(clients=clients, devices=devices, d=Xtr.shape[1], n_out=S.N_WAY)
-    sizes = [len(v["y"]) for v in DATA[dom, "final"]["devices"].values()]
-    return ("%s; %d training rows (%d of them the validation carve-out), %d test rows. %d meta-training "
-            "clients, each a %d-way task with %d rows per class (%d rows); %d validation and %d test devices "
-            "with %s rows per class (%d-%d rows)."
-            % ("UCI optdigits 8x8, 64 inputs scaled to [0, 1]" if dom == "digits" else
-               "Debian dataset-fashion-mnist, 28x28 averaged to %dx%d (%d inputs), scaled to [0, 1]"
-               % (28 // S.POOL, 28 // S.POOL, (28 // S.POOL) ** 2),
-               len(ytr), val.sum(), len(yte), n_clients, S.N_WAY, cfg["rows"], S.N_WAY * cfg["rows"], n_held,
-               n_held, cfg["held_rows"] or "all its", min(sizes), max(sizes)))
+    return dict(train_rows=len(ytr), val_rows=int(val.sum()), test_rows=len(yte), rows=cfg["rows"],
+                held_rows=cfg["held_rows"])
 
 
 def _task(rng, y, keep, per_class):

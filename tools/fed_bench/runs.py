@@ -4,7 +4,7 @@ every held-out device; tuning picks each method's settings on the validation
 devices, then the test devices run once with them, in a process pool."""
 import numpy as np
 
-from tools.benchkit import pool_map
+from ulearn_dev.benchkit import pool_map
 from ulearn_host.fed import FedAvg, Reptile, TinyReptile, adapt_curve, params, pooled, run
 from ulearn_host.fed.client import cost
 
@@ -111,14 +111,28 @@ def k_half(dom, best):
 
 
 def test(domains, quick, seeds, best, jobs):
-    """Test runs with the chosen settings; per (domain, method) a list over
-    seeds of {acc: {shots: mean over devices}, devices: {device: {shots: accuracy}}, cost}."""
+    """Test runs with the chosen settings; per (domain, method), over seeds: acc (per shot
+    count, the mean over the devices), devices ({device: accuracy per shot count}), cost."""
     todo = {(dom, m, sd): _job(dom, "final", m, best[dom, m][0], sd, best[dom, m][1:], quick)
             for dom in domains for m in S.METHODS for sd in seeds}
     res = _pool(list(dict.fromkeys(todo.values())), jobs, "test runs")
-    out = {}
+    out = {(dom, m): dict(acc=[], devices={}, cost=[]) for dom in domains for m in S.METHODS}
     for (dom, m, sd), jb in todo.items():
-        r = res[jb]
-        curves = r["curves"][best[dom, m][1]]
-        out.setdefault((dom, m), []).append(dict(acc=score(curves), devices=curves, cost=r["cost"]))
+        curves, o = res[jb]["curves"][best[dom, m][1]], out[dom, m]
+        o["acc"].append([score(curves)[n] for n in S.SHOTS])
+        for u, cv in curves.items():
+            o["devices"].setdefault(u, []).append([cv[n] for n in S.SHOTS])
+        o["cost"] = res[jb]["cost"] and o["cost"] + [res[jb]["cost"]]  # None: no federation
     return out
+
+
+def pack(dom, quick, facts, val, best, out):
+    """A domain's figures, JSON-ready: its setup, every grid cell's validation scores
+    (one per adaptation lr), and per method its choice and the test runs' figures."""
+    def named(m, s):
+        return dict(zip(S.SETTING_KEYS[m], s))
+    return dict(setup=facts[dom], k_half=k_half(dom, best),
+                grid=[[m, named(m, s), [val[dom, m, s, lr] for lr in S.adapt_lrs(quick)]]
+                      for m in S.TUNED for s in S.grid(m, quick)],
+                methods={m: dict(setting=named(m, best[dom, m][0]), adapt_lr=best[dom, m][1],
+                                 val_score=val[(dom, m) + best[dom, m]], **out[dom, m]) for m in S.METHODS})

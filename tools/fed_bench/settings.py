@@ -2,8 +2,7 @@
 the rounds, the grids, the seeds."""
 from ulearn_host.fed import SHOTS  # adaptation samples the curves are read at: 1, 5, 10, 20, 50
 
-# the learner every device runs: inputs -> HIDDEN relu units -> softmax head,
-# per-sample SGD as the other benchmarks use it on the board
+# the learner every device runs: inputs -> HIDDEN relu units -> softmax head, per-sample SGD
 HIDDEN = 32
 MOMENTUM, CLIP = 0.5, 5.0
 
@@ -19,20 +18,18 @@ DEVICES = {"digits": dict(clients=60, rows=30, held=20, held_rows=None),
 SUPPORT = max(SHOTS)  # adaptation samples a held-out device draws
 QUERY_CAP = 200  # query rows per held-out device and seed, at most
 
-# rounds: TinyReptile asks one client per round, Reptile and FedAvg PER_ROUND;
-# Reptile gets TinyReptile's client visits (ROUNDS["tinyreptile"] / PER_ROUND rounds)
+# TinyReptile asks one client per round, Reptile and FedAvg PER_ROUND;
+# Reptile gets TinyReptile's client visits
 PER_ROUND = 5
 ROUNDS = {"tinyreptile": 2000, "reptile": 400, "fedavg": 100}
 
-# TinyReptile again, k chosen on validation among the settings within the
-# target's half of FedAvg's client MACs per round (k <= E * mean client rows
-# / 2, E the passes chosen for FedAvg): fixed from the settings and the
-# validation scores, before any test run; the same grid and rounds
+# HALF: TinyReptile again, k chosen on validation among the settings within
+# the target's half of FedAvg's client MACs per round (k <= E * mean client
+# rows / 2): fixed before any test run; the same grid and rounds
 HALF = "tinyreptile_half"
 BASE = {HALF: "tinyreptile"}
 METHODS = ("tinyreptile", HALF, "reptile", "fedavg", "transfer", "scratch")
 TUNED = tuple(m for m in METHODS if m not in BASE)
-# per method, the federation's settings tried on the validation devices
 GRID = {"tinyreptile": dict(lr=(0.01, 0.02, 0.05), steps=(10, 30, 100), beta=(0.5, 1.0)),
         "reptile": dict(lr=(0.01, 0.02, 0.05), steps=(10, 30, 100), beta=(0.5, 1.0)),
         "fedavg": dict(lr=(0.01, 0.02, 0.05), epochs=(1, 3)),
@@ -59,8 +56,8 @@ SUMMARY_SHOTS = (5, 50)  # the summary table's shot counts
 DOMAIN_ORDER = ("watch", "digits", "fashion")
 DOMAIN_NAMES = {"watch": "watch: new wearers", "digits": "digits: new 5-way tasks",
                 "fashion": "Fashion-MNIST: new 5-way tasks"}
-METHOD_NAMES = {"tinyreptile": "TinyReptile", HALF: "TinyReptile, k within 1/2", "reptile": "Reptile", "fedavg": "FedAvg",
-                "transfer": "transfer (pooled data)", "scratch": "scratch"}
+METHOD_NAMES = {"tinyreptile": "TinyReptile", HALF: "TinyReptile, k within 1/2", "reptile": "Reptile",
+                "fedavg": "FedAvg", "transfer": "transfer (pooled data)", "scratch": "scratch"}
 SETTING_KEYS = {m: tuple(GRID[BASE.get(m, m)]) for m in METHODS}  # the order of a setting tuple's values
 
 
@@ -79,3 +76,13 @@ def grid(method, quick):
 
 def adapt_lrs(quick):
     return QUICK["adapt_lr"] if quick else ADAPT_LR
+
+
+def config(quick, domains, jobs, tune_seeds):
+    """The run's settings, as the page shows them."""
+    return dict(domains={d: DOMAIN_NAMES[d] for d in domains}, methods=METHOD_NAMES, half=HALF,
+                shots=SHOTS, hidden=HIDDEN, momentum=MOMENTUM, clip=CLIP, n_way=N_WAY, support=SUPPORT,
+                query_cap=QUERY_CAP, per_round=PER_ROUND, rounds={m: rounds(m, quick) for m in METHODS},
+                grid=(QUICK["grid"] if quick else GRID), adapt_lr=adapt_lrs(quick), tune_seeds=tune_seeds,
+                jobs=jobs, target_points=TARGET_POINTS, target_ratio=TARGET_RATIO,
+                headline_shots=HEADLINE_SHOTS, summary_shots=SUMMARY_SHOTS)

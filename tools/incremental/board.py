@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from tools import boardrun
+from ulearn_dev import boardrun
 from ulearn_host.progress import progress
 
 from . import data
@@ -56,19 +56,18 @@ print(json.dumps({'us': us, 'pred': pred, 'probs': probs}))
 """
 
 
-def _inputs(args, fe, best, seed):
-    # the run's files {name: (rows, labels) or a JSON value}, and what the report states
-    n_per = 40 if args.quick else 150
+def _inputs(quick, fe, cfg, seed):
+    # the run's files {name: (rows, labels) or a JSON value}, and what the page states
+    n_per = 40 if quick else 150
     d = data.DATA["digits", "final"]
-    f = d["fe"][fe["digits"]]
-    cfg = best["board", "digits", "dm"]
+    f = d["fe"][fe]
     rng = np.random.default_rng(seed)
     tasks_ = d["tasks"][:2]
     files = {}
     for t, cls in enumerate(tasks_):
         idx = rng.permutation(np.flatnonzero(np.isin(d["ytr"], cls)))[:n_per]
         files["task%d.npz" % t] = (f["Xtr"][idx], d["ytr"][idx])
-    files["replay.npz"] = data.REPLAY[data.replay_key("digits", "final", fe["digits"], "dm", FRACTION, seed, 0)]
+    files["replay.npz"] = data.REPLAY[data.replay_key("digits", "final", fe, "dm", FRACTION, seed, 0)]
     te = np.flatnonzero(np.isin(d["yev"], tasks_[0] + tasks_[1]))
     files["test.npz"] = (f["Xev"][te], d["yev"][te])
     cap = data.budget(d["ytr"], tasks_[0] + tasks_[1], FRACTION)
@@ -105,21 +104,21 @@ def _compare(row, ref):
                                for lab, v in q.items())
 
 
-def board_stage(args, fe, best, seed=0):
-    """Split-digits, first two tasks, a few hundred samples, board path with
-    the dm set of task 1 loaded after it: in MicroPython (unix32: pure-Python
-    kernels; unix32-ulab: ulab) and on CPython (pure Python, the ulab
-    emulation, numpy), same stream files, same settings.
+def board_stage(quick, fe, cfg, seed=0):
+    """Split-digits, first two tasks, a few hundred samples, board path (front
+    end `fe`, the dm row's settings `cfg`) with the dm set of task 1 loaded
+    after it: in MicroPython (unix32: pure-Python kernels; unix32-ulab: ulab)
+    and on CPython (pure Python, the ulab emulation, numpy), same stream files.
 
     Returns {"n", "n_test", "cap", "cfg", "heap_kb", "cpython": {backend: row},
     "boards": {target: row}}, a row holding "backend" (its kernels), "acc",
-    "pred", "ms_per_learn" and, compared with "ref" (the CPython backend on the
-    same kernels; for the ulab emulation and numpy: pure Python), "agree" and
+    "ms_per_learn" and, compared with "ref" (the CPython backend on the same
+    kernels; for the ulab emulation and numpy: pure Python), "agree" and
     "max_prob_diff"; a board row also "version" and "heap" (live bytes after a
-    collection, the learner loaded), or "error".
-    "error" at the top when no interpreter ran (why not, per target).
+    collection, the learner loaded), or "error". "error" at the top when no
+    interpreter ran (why not, per target).
     """
-    files, info = _inputs(args, fe, best, seed)
+    files, info = _inputs(quick, fe, cfg, seed)
     y_test = info.pop("y_test")
     out = dict(info, heap_kb=boardrun.HEAP_KB, cpython={}, boards={})
 
@@ -129,4 +128,7 @@ def board_stage(args, fe, best, seed=0):
                     heap=res["heap"], acc=float(np.mean(np.array(pred) == y_test)))
 
     boardrun.rows(lambda where, label: _run(where, files, label), figures, _compare, out)
+    for row in list(out["cpython"].values()) + list(out["boards"].values()):
+        for k in ("pred", "probs"):  # compared above; not on the page
+            row.pop(k, None)
     return out

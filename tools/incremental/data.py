@@ -4,8 +4,8 @@ REPLAY are filled in the main process before a pool forks, so the workers
 inherit them; read them through this module."""
 import numpy as np
 
-import devicepkg
-from tools.benchkit import pool_map
+from ulearn_dev import devicepkg
+from ulearn_dev.benchkit import pool_map
 from ulearn_host import batch
 from ulearn_host import datasets as D
 from ulearn_host import tasks as TK
@@ -41,65 +41,41 @@ def load_data(streams, quick):
     and "final" (train -> test). Pixels are divided by their full scale (16,
     255); watch features are standardised with the first task's training mean
     and std (the statistics a bundle would carry)."""
-    info = {}
     for s in streams:
-        if s == "digits":
-            t = TK.load_task("digits")
-            X = (t.X / 16.0).astype(np.float32)
-            tr = t.split == "train"
-            Xtr, ytr, Xte, yte = X[tr], t.y[tr], X[~tr], t.y[~tr]
-            val = _strat(ytr, 0.2, np.random.default_rng(12345))
-            tasks_ = [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9]]
-            names = t.names
-            extra = {}
-            how = "scikit-learn digits, the project's 70/30 split; validation: a stratified 20% of train"
-        elif s == "fashion":
+        tasks_, X14 = [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9]], None
+        if s == "fashion":
             d = D.load_fashion_mnist()
             rng = np.random.default_rng(12345)
             itr, ite = np.arange(60000), np.arange(10000)
             if quick:
                 itr = _per_class(d.y_train, QUICK["fashion_train"], rng)
                 ite = _per_class(d.y_test, QUICK["fashion_test"], rng)
-            Xtr, ytr = pool2(d.X_train[itr], 4), d.y_train[itr]
-            Xte, yte = pool2(d.X_test[ite], 4), d.y_test[ite]
+            Xtr, ytr, Xte, yte = pool2(d.X_train[itr], 4), d.y_train[itr], pool2(d.X_test[ite], 4), d.y_test[ite]
             val = _strat(ytr, 1 / 6, rng)
-            tasks_ = [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9]]
             names = list(D.FASHION_MNIST_CLASSES)
-            # the 14x14 reference front end (validation only)
-            extra = {"raw14": (pool2(d.X_train[itr], 2), None)}
-            how = ("Debian dataset-fashion-mnist, 28x28 averaged to 7x7; the standard 60000/10000 "
-                   "split; validation: a stratified 1/6 of train")
+            X14 = pool2(d.X_train[itr], 2)  # the 14x14 reference front end (validation only)
         else:
-            t = TK.load_task("watch")
-            _, _, groups = D.watch_windows(size=100, step=50)
+            t = TK.load_task(s)
             tr = t.split == "train"
-            Xtr, ytr, Xte, yte = t.X[tr], t.y[tr], t.X[~tr], t.y[~tr]
-            val = np.isin(groups[tr], (6, 7))
-            tasks_ = [[0, 1], [2, 3], [4, 5], [6]]
-            names = t.names
-            extra = {}
-            how = ("seglearn watch windows (2 s, 1 s hop, 26 features), the project's split: train "
-                   "subjects 1-7, test 8-10; validation: subjects 6 and 7")
-        for phase in ("tune", "final"):
-            if phase == "tune":
-                a, ya, b, yb = Xtr[~val], ytr[~val], Xtr[val], ytr[val]
-            else:
-                a, ya, b, yb = Xtr, ytr, Xte, yte
+            X = (t.X / 16.0).astype(np.float32) if s == "digits" else t.X
+            Xtr, ytr, Xte, yte, names = X[tr], t.y[tr], X[~tr], t.y[~tr], t.names
+            if s == "digits":
+                val = _strat(ytr, 0.2, np.random.default_rng(12345))
+            else:  # validation: subjects 6 and 7
+                val = np.isin(D.watch_windows(size=100, step=50)[2][tr], (6, 7))
+                tasks_ = [[0, 1], [2, 3], [4, 5], [6]]
+        for phase, (a, ya, b, yb) in (("tune", (Xtr[~val], ytr[~val], Xtr[val], ytr[val])),
+                                      ("final", (Xtr, ytr, Xte, yte))):
             a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
             if s == "watch":
                 first = np.isin(ya, tasks_[0])
                 mu, sd = a[first].mean(0), a[first].std(0)
                 sd = np.where(sd > 0, sd, 1.0)
                 a, b = ((a - mu) / sd).astype(np.float32), ((b - mu) / sd).astype(np.float32)
-            entry = dict(Xtr=a, ytr=ya, Xev=b, yev=yb, tasks=tasks_, names=names,
-                         n_classes=len(names), fe={})
-            if phase == "tune" and "raw14" in extra:
-                X14 = extra["raw14"][0]
-                entry["raw14"] = (X14[~val], X14[val])
-            DATA[s, phase] = entry
-        info[s] = dict(how=how, tasks=tasks_, names=names, d=Xtr.shape[1],
-                       n=(int((~val).sum()), int(val.sum()), len(ytr), len(yte)))
-    return info
+            DATA[s, phase] = dict(Xtr=a, ytr=ya, Xev=b, yev=yb, tasks=tasks_, names=names, n_classes=len(names),
+                                  fe={})
+            if phase == "tune" and X14 is not None:
+                DATA[s, phase]["raw14"] = (X14[~val], X14[val])
 
 
 def fit_extractor(X, y, seed=0):

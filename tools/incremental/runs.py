@@ -5,8 +5,8 @@ import time
 
 import numpy as np
 
-import devicepkg
-from ulearn_host import batch
+from ulearn_dev import devicepkg
+from ulearn_host import batch, evaluate
 
 from . import data
 from .settings import (BOARD_CLIP, BOARD_MOM, EXT_WIDTH, FRACTION, HIDDEN, HOST_BS, HOST_EPOCHS, HOST_MOM,
@@ -16,29 +16,21 @@ _FLOPS = {}
 
 
 def flops_of(ul, d_in, n_classes, width, rows, k, has_ext):
-    """learner_flops of a Classifier of these sizes: (inference, train step,
-    forward of the trainable part). k: replayed samples trained per step."""
+    """learner_flops of the board Classifier of these sizes (its config, built by
+    ulearn_host.anatomy): (inference, train step, forward of the trainable part).
+    k: replayed samples trained per step. `ul`: unused, kept for the callers."""
     key = (d_in, n_classes, width, rows, k, has_ext)
     if key not in _FLOPS:
-        from ulearn_host.flops import learner_flops
-        ext = None
-        if has_ext:
-            ext = [ul.Frozen(d_in, EXT_WIDTH, "relu")]
-        clf = ul.Classifier(d_in, n_classes, extractor=ext, standardize=False, hidden=width,
-                            replay=1, replay_k=max(k, 0),
-                            optimizer=ul.SGD(0.01, momentum=BOARD_MOM, clip=BOARD_CLIP))
-        f = learner_flops(clf, replay_k=k, rows=rows)
+        from ulearn_host import anatomy
+        ext = [{"n_in": d_in, "n_out": EXT_WIDTH, "act": "relu", "int8": False}] if has_ext else []
+        config = {"n_features": d_in, "capacity": n_classes, "extractor": ext, "hidden": width,
+                  "standardize": False, "stats_window": 0,
+                  "optimizer": {"lr": 0.01, "momentum": BOARD_MOM, "weight_decay": 0.0,
+                                "clip": BOARD_CLIP}}
+        f = anatomy.learner_flops({"kind": "Classifier", "config": config}, replay_k=k, rows=rows)
         b = f["breakdown"]
         _FLOPS[key] = (f["inference"], f["train_step"], b["hidden"] + b["head"])
     return _FLOPS[key]
-
-
-def evaluate_board(clf, E, y, tasks_, upto):
-    row = np.full(len(tasks_), np.nan)
-    for j in range(upto + 1):
-        idx = np.flatnonzero(np.isin(y, tasks_[j]))
-        row[j] = np.mean([clf.predict_one(E[i]) == y[i] for i in idx])
-    return row
 
 
 def _prepare(job):
@@ -102,8 +94,8 @@ def board_run(job):
             mem_X += [r for r in Xs]
             mem_y += [int(v) for v in ys]
             clf.load_replay(mem_X, mem_y)  # the union of the sets so far
-        A[t] = evaluate_board(clf, Xev, yev, tasks_,
-                              len(tasks_) - 1 if method == "joint" else t)
+        A[t] = evaluate.per_task(clf, Xev, yev, tasks_,
+                                 len(tasks_) - 1 if method == "joint" else t)
     secs = time.time() - t0
     train = checks
     for (w, rows, kk), c in counts.items():

@@ -1,5 +1,7 @@
-"""The benchmark's fixed choices: replay budget, model sizes, tuning grids
-(full and --quick), epochs, and the names streams, rows and front ends go by."""
+"""The benchmark's fixed choices: seeds, replay budget, model sizes, tuning
+grids (full and --quick), epochs, and the names streams, rows and front ends go by."""
+
+SEEDS, TUNE_SEEDS = 5, 2  # test runs, validation runs
 
 FRACTION = 0.01  # replay budget: max(1, round(1% of each class's training rows))
 HIDDEN = 64  # the fixed (large) model's trainable relu layer, every stream
@@ -27,18 +29,19 @@ ADAPT_TOL = 0.015  # "within 1.5 points" (target, and the selection rule on vali
 BUDGET_SWEEP = (0.02, 0.05, 0.10)
 SWEEP_STREAMS = ("digits", "watch")
 
-QUICK = dict(board_lr=(0.02, 0.05), board_k=(1, 2), host_lr=(0.05,), host_k=(1, 3),
+QUICK = dict(seeds=3, tune_seeds=1, board_lr=(0.02, 0.05), board_k=(1, 2), host_lr=(0.05,), host_k=(1, 3),
              adapt=[dict(start=8, step=4, below=0.0, on_class=True),
                     dict(start=16, step=8, below=0.9, on_class=True),
                     dict(start=8, step=4, below=0.9, on_class=False)],
              fashion_train=300, fashion_test=100, sweep=(0.05,))
 
-STREAM_ORDER = ("digits", "fashion", "watch")
+STREAM_ORDER = DOMAIN_ORDER = ("digits", "fashion", "watch")
 STREAM_NAMES = {"digits": "Split-digits", "fashion": "Split-Fashion-MNIST (7x7)",
                 "watch": "Split-watch exercises"}
 METHODS_BOARD = ("none", "reservoir", "random", "herding", "dm", "joint")
 METHODS_HOST = ("none", "random", "herding", "dm", "joint")
 REPLAY_METHODS = ("random", "herding", "dm")
+PATHS = (("board", METHODS_BOARD), ("host", METHODS_HOST))
 METHOD_NAMES = {
     "none": "no replay (naive fine-tuning)",
     "reservoir": "reservoir only (board picks, no host)",
@@ -58,15 +61,6 @@ def grid(args):
     if args.quick:
         return QUICK["board_lr"], QUICK["board_k"], QUICK["host_lr"], QUICK["host_k"], QUICK["adapt"]
     return BOARD_LR, BOARD_K, HOST_LR, HOST_K, ADAPT_GRID
-
-
-def grow_words(a):
-    """When adaptive settings `a` grow the model, e.g. "on new classes and
-    below 0.9", "only below 0.9"."""
-    when = ["on new classes"] if a["on_class"] else ["only"]
-    if a["below"]:
-        when.append("below %g" % a["below"])
-    return (" and " if a["on_class"] else " ").join(when)
 
 
 def sweep_fracs(args):

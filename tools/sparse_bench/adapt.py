@@ -3,9 +3,9 @@
 set one sample at a time through learn_one, then predict_one on the query."""
 import time
 
-import numpy as np
 
-import devicepkg
+from ulearn_dev import devicepkg
+from ulearn_host import evaluate
 
 from . import domains as DM
 from . import settings as S
@@ -59,7 +59,7 @@ def run(jb):
     secs = time.time() - t0
     _, query = DM.draw(unit, seed, d["cap"])
     Xq, yq = unit["X"][query], unit["y"][query]
-    acc = float(np.mean([clf.predict_one(Xq[i]) == yq[i] for i in range(len(yq))]))
+    acc = float(evaluate.holdout(clf, Xq, yq)[0])
     cost = sel["cost"] if sel else d["head"]
     counts = [len(p) for p in sel["picks"]] if sel else [0] * len(d["dims"])
     return dict(acc=acc, bytes=cost["bytes"], macs=cost["macs"], counts=counts, secs=secs,

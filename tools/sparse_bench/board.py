@@ -7,8 +7,8 @@ import json
 
 import numpy as np
 
-import devicepkg
-from tools import boardrun
+from ulearn_dev import devicepkg
+from ulearn_dev import boardrun
 
 from . import adapt
 from . import domains as DM

@@ -15,8 +15,8 @@ WATCH_VAL = (6, 7)  # training subjects held out of the tuning model, to tune on
 
 
 def load(domains, quick):
-    """Load what `domains` need into RAW; returns a line per dataset for the page."""
-    how = {}
+    """Load what `domains` need into RAW; returns, per dataset, its sizes for the page."""
+    info = {}
     if "watch" in domains:
         X, y, groups, rec = D.watch_windows(size=100, step=50, return_recording=True)
         pos = np.zeros(len(y), np.int64)  # a window's index within its recording
@@ -25,14 +25,10 @@ def load(domains, quick):
             pos[idx] = np.arange(len(idx))
         RAW["watch"] = dict(X=X, y=y, subject=groups, rec=rec, pos=pos,
                             names=list(TK.load_task("watch").names))
-        test = TK.WATCH_TEST_SUBJECTS
+        test = [int(s) for s in TK.WATCH_TEST_SUBJECTS]
         train = sorted(set(groups.tolist()) - set(test))
-        how["watch"] = (
-            "seglearn smartwatch exercises: 2 s windows every 1 s, 26 features, 7 classes, %d rows. "
-            "Pre-training for the test runs: subjects %s (the project's training subjects); each test "
-            "subject (%s) is a new domain. Tuning: a model pre-trained on subjects %s, adapted to subjects "
-            "%s." % (len(y), _span(train), ", ".join(map(str, test)),
-                     _span([s for s in train if s not in WATCH_VAL]), " and ".join(map(str, WATCH_VAL))))
+        info["watch"] = dict(rows=len(y), train=train, test=test, val=list(WATCH_VAL),
+                             tune_train=[s for s in train if s not in WATCH_VAL])
     if any(d.startswith("fashion") for d in domains):
         d = D.load_fashion_mnist()
         rng = np.random.default_rng(12345)
@@ -49,20 +45,8 @@ def load(domains, quick):
                               Xte=pool(d.X_test[ite]), yte=d.y_test[ite],
                               names=list(D.FASHION_MNIST_CLASSES))
         f = RAW["fashion"]
-        how["fashion"] = (
-            "Debian dataset-fashion-mnist, 28x28 averaged to %dx%d (%d inputs), scaled to [0, 1]; the "
-            "standard training rows split into %d for pre-training and a stratified 1/6 (%d) for tuning; "
-            "%d test rows. Pre-training: classes 0-4 (%s) of the pre-training rows only."
-            % (28 // S.POOL, 28 // S.POOL, (28 // S.POOL) ** 2, len(f["ytr"]), len(f["yval"]), len(f["yte"]),
-               ", ".join(f["names"][:5])))
-    return how
-
-
-def _span(subjects):
-    s = sorted(subjects)
-    if s == list(range(s[0], s[-1] + 1)) and len(s) > 2:
-        return "%d-%d" % (s[0], s[-1])
-    return ", ".join(map(str, s))
+        info["fashion"] = dict(pretrain=len(f["ytr"]), val=len(f["yval"]), test=len(f["yte"]), names=f["names"])
+    return info
 
 
 def _per_class(y, n, rng):

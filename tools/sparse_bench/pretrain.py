@@ -5,7 +5,7 @@ import time
 
 import numpy as np
 
-import devicepkg
+from ulearn_dev import devicepkg
 from ulearn_host import train as T
 
 from . import domains as DM
@@ -59,22 +59,24 @@ def build(domains, phases, workdir, quick):
                 cap=S.QUICK["queries"] if quick else S.VAL_QUERIES if phase == "tune" else None)
 
 
-def model_text():
-    """A line per pre-trained model: rows, layers, seconds, source accuracy."""
-    what = {("watch", "final"): "watch, for the test subjects", ("watch", "tune"): "watch, for tuning",
-            ("fashion", "final"): "Fashion-MNIST, for tuning and test"}
+def models():
+    """Per pre-trained model: its rows, widths, epochs, seconds and (Fashion-MNIST) its
+    accuracy on the test rows of classes 0-4, as they are and shifted."""
     out = []
     for key in sorted(NETS, key=lambda k: (k[0] != "watch", k[1] != "final")):
         nt, secs = NETS[key]
-        widths = [nt.layers[0].n_in] + [h.n_out for h in nt.layers]
-        extra = ""
+        acc = None
         if key[0] == "fashion":
             f = DM.RAW["fashion"]
             m = f["yte"] < 5
-            extra = "; accuracy on the test rows of classes 0-4 %.3f, shifted %.3f" % (
-                np.mean(nt.predict(f["Xte"][m]) == f["yte"][m]),
-                np.mean(nt.predict(DM.shift(f["Xte"][m])) == f["yte"][m]))
-        out.append("%s: %d rows, %s, %d epochs, %.1f s%s" % (
-            what[key], len(DM.pretrain_rows(*key)[1]), " -> ".join(map(str, widths)),
-            S.PRETRAIN_EPOCHS[key[0]], secs, extra))
+            acc = [float(np.mean(nt.predict(X) == f["yte"][m])) for X in (f["Xte"][m], DM.shift(f["Xte"][m]))]
+        out.append(dict(model=key[0], phase=key[1], rows=len(DM.pretrain_rows(*key)[1]), secs=secs, acc=acc,
+                        widths=[nt.layers[0].n_in] + [h.n_out for h in nt.layers], epochs=S.PRETRAIN_EPOCHS[key[0]]))
     return out
+
+
+def domain(dom):
+    """A test domain as the page shows it: rows per unit, classes, layers, costs."""
+    d = DM.DATA[dom, "final"]
+    return dict(units={n: len(u["y"]) for n, u in d["units"].items()}, dims=d["dims"], head=d["top"][-1][1],
+                classes=len(np.unique(next(iter(d["units"].values()))["y"])), full=d["full"], last=d["head"])

@@ -2,7 +2,7 @@
 domains, then the test domains with the chosen settings, in a process pool."""
 import numpy as np
 
-from tools.benchkit import pool_map
+from ulearn_dev.benchkit import pool_map
 
 from . import domains as DM
 from . import settings as S

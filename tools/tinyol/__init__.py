@@ -1,8 +1,7 @@
-"""The TinyOL benchmark behind ``tools/bench_tinyol.py``, one module a job:
+"""The TinyOL benchmark's runs behind ``tools/bench_tinyol.py`` (which renders the page):
 
 * ``settings``: the learner, detector and model settings, grids and names;
 * ``data``: the datasets, loaded once before the pools fork, and the streams;
-* ``prequential`` / ``prequential_report``: section 1, its runs and its Markdown;
-* ``anomaly`` / ``anomaly_metrics`` / ``anomaly_report``: section 2;
-* ``summary``: the paragraph on top of the page; ``plots``: the PNGs.
+* ``prequential``: section 1's runs; ``anomaly``: section 2's runs and scores;
+* ``plots``: the PNGs.
 """

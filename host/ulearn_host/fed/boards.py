@@ -13,6 +13,7 @@ import os
 import ulearn
 from ulearn.checkpoint import read_meta
 
+from ..files import atomic
 from . import params
 from .board_client import STREAM, BoardClient
 from .server import run
@@ -56,8 +57,9 @@ class Saved:
         return ulearn.load(self.bundle)
 
     def save(self, rnd, theta):
-        ulearn.save(params.put(self.make(), theta), self.out,
-                    info={"fed": dict(self.run_id, round=rnd)})
+        with atomic(self.out) as tmp:
+            ulearn.save(params.put(self.make(), theta), tmp,
+                        info={"fed": dict(self.run_id, round=rnd)})
 
 
 def federate(bundle, devices, out, rounds, strat, stream=STREAM, seed=0,

@@ -12,12 +12,12 @@ device package's own ``learn_one`` (one sample at a time, as a board does).
 
 It returns ``(phi, n, cost)``: the weights after training, the samples
 trained on, and the client's cost: ``steps``, ``macs`` (of the training
-steps, ``ulearn_host.flops``) and ``peak_bytes`` (trainable weights and momentum,
+steps, ``ulearn_host.anatomy``) and ``peak_bytes`` (trainable weights and momentum,
 plus the samples it holds).
 """
 import numpy as np
 
-from ..flops import learner_flops
+from ..anatomy import arrays, learner_flops
 
 from . import params
 
@@ -57,6 +57,6 @@ def cost(clf, steps, held):
     """A client's cost of `steps` learn_one on clf while holding `held`
     bytes of samples: the steps, their MACs, and the peak bytes (trainable
     weights and momentum, plus the samples)."""
-    model = sum(int(a.nbytes) for d in params.layers(clf) for a in d.arrays())
+    model = sum(p["bytes"] for p in arrays(clf) if p["trained"])
     return {"steps": steps, "macs": steps * learner_flops(clf)["macs"]["train_step"],
             "peak_bytes": model + held}

@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..files import write_atomic
 from .targets import GCC32, PICOLIBC, PINNED, TARGETS, TOOLS
 
 BOARD_MODULE = Path(__file__).resolve().parent / "board"
@@ -69,8 +70,8 @@ def _no_micropython_lib():
     # any frozen manifest wants the micropython-lib submodule, which the pinned archive
     # lacks; ulearn's requires nothing from it, so an empty stand-in will do
     d = _mkdir(cache_dir() / "src" / "no-micropython-lib")
-    (d / "README.md").write_text("Empty: ulearn's device/manifest.py requires nothing from "
-                                 "micropython-lib.\n")
+    write_atomic(d / "README.md", "Empty: ulearn's device/manifest.py requires nothing from "
+                 "micropython-lib.\n")
     return d
 
 
@@ -160,7 +161,7 @@ def source_tree(name, src=None, log=None):
         os.replace(tmp, root)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    done.write_text(json.dumps(pin) + "\n")
+    write_atomic(done, json.dumps(pin) + "\n")
     return _top(root)
 
 

@@ -8,11 +8,12 @@ lazy imports resolve to the backend in use.
 """
 import contextlib
 import importlib
+import importlib.util
 import pkgutil
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1]  # the repository
 DEVICE = ROOT / "device"
 STUBS = ROOT / "stubs"
 BACKENDS = ("ulab", "numpy", "python")
@@ -46,10 +47,30 @@ def using(backend):
         sys.modules.update(saved)
 
 
+def stub(name):
+    """The CPython stand-in ``stubs/<name>`` (``ulab`` or ``micropython``), loaded once
+    into ``sys.modules[name]`` from its file: nothing goes on ``sys.path``, so CPython
+    code outside the tests never sees it."""
+    if sys.modules.get(name) is None:
+        pkg = STUBS / name / "__init__.py"
+        if pkg.exists():
+            spec = importlib.util.spec_from_file_location(
+                name, pkg, submodule_search_locations=[str(pkg.parent)])
+        else:
+            spec = importlib.util.spec_from_file_location(name, STUBS / (name + ".py"))
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod
+        try:
+            spec.loader.exec_module(mod)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return sys.modules[name]
+
+
 def _import(backend):
-    for p in (str(DEVICE), str(STUBS)):
-        if p not in sys.path:
-            sys.path.insert(0, p)
+    stub("micropython")
+    stub("ulab")
     saved = {n: sys.modules.get(n) for n in _HIDDEN[backend]}
     for n in saved:
         sys.modules[n] = None  # makes `import n` raise ImportError

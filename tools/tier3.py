@@ -24,11 +24,11 @@ from pathlib import Path
 
 import pytest
 
-import devicepkg
-from tools.mpreal import Interpreter
+from ulearn_dev import devicepkg
+from ulearn_dev.mpreal import Interpreter
 from ulearn_host.firmware import FirmwareError
 
-SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+SCENARIOS = Path(__file__).resolve().parents[1] / "tests" / "scenarios"
 TARGETS = ("unix32-ulab", "unix32", "cp-unix")
 MATRIX = tuple((t, f) for t in TARGETS for f in ("py", "mpy"))
 SCALE = 256  # inputs are multiples of 1/SCALE, sent as integers

@@ -1,0 +1,49 @@
+"""ulearn deploy: the device package and a bundle onto a board."""
+from ulearn.contract import BUNDLE, HOME, LIB, STATE
+
+from ._common import add_device, board, emit, require_file
+
+HELP = "copy the device package and a bundle to a board"
+DESCRIPTION = (
+    "Copy the device package (.mpy compiled for the board's bytecode version when mpy-cross "
+    "can, else .py) to %s and the bundle to %s. A learner that needs more heap than the board "
+    "has free is refused first. Every file is checked by SHA-256 on the board; identical "
+    "files are skipped; a new bundle is staged, verified and loaded once on the board before "
+    "it replaces the active one." % (LIB, BUNDLE))
+
+# --mode: the package forms ulearn_host.mpy.package_files makes
+MODES = ("auto", "mpy", "py")
+
+
+def add_arguments(p):
+    add_device(p)
+    p.add_argument("bundle", help="a bundle from `ulearn export`")
+    p.add_argument("--file", action="append", metavar="PATH",
+                   help="another file for the board's %s folder (repeatable)" % HOME)
+    p.add_argument("--mode", choices=MODES, default=MODES[0],
+                   help="package form: .mpy when mpy-cross can make it, else .py (auto, the "
+                   "default); .mpy or fail (mpy); sources (py)")
+    p.add_argument("--keep-state", action="store_true",
+                   help="keep the board's learned state when the bundle changes "
+                   "(default: moved to %s.bak)" % STATE)
+    p.add_argument("--force", action="store_true",
+                   help="copy even when `ulearn budget` plans more heap than the board has free")
+
+
+def run(args):
+    from ulearn.checkpoint import read_meta
+
+    from .. import deploy
+    from ..progress import bytes_bar
+    read_meta(args.bundle)  # refuse a bad bundle before touching the board
+    for p in args.file or []:
+        require_file(p)
+    with board(args) as b:
+        with bytes_bar(None, "deploying", args.json) as bar:
+            r = deploy.deploy(b, args.bundle, args.file or [], mode=args.mode,
+                              keep_state=args.keep_state, bar=bar.update, check=not args.force)
+    written = [f for f in r["files"] if f["action"] == "written"]
+    emit(args, r, "%s %s (%s)\n%d files written, %d already identical; all verified by "
+         "SHA-256 on the board\nactive bundle: %s" % (
+             r["board"]["impl"], r["board"]["version"], r["package"], len(written),
+             len(r["files"]) - len(written), BUNDLE))

@@ -1,0 +1,87 @@
+"""ulearn export: a trained model -> the bundle a board loads."""
+import os
+
+from ._common import emit
+
+HELP = "turn a trained model into a bundle for a board"
+DESCRIPTION = (
+    "Write the bundle a board loads: frozen extractor (float32 or --int8 with one scale per "
+    "row), optionally its last hidden layer kept trainable (--trainable-last), the head with "
+    "room for new classes (--capacity), input statistics, labels, the optimizer the board "
+    "learns with, an optional replay memory (--replay, filled from the training data with "
+    "--replay-method), and metadata. Prints its size and FLOPs per inference and per step.")
+
+
+def add_arguments(p):
+    from ..distill import METHODS
+    p.add_argument("model", help="a model file from `ulearn train`")
+    p.add_argument("-o", "--output", default="bundle.npz", help="bundle (default bundle.npz)")
+    p.add_argument("--int8", action="store_true", help="store extractor weights as int8")
+    p.add_argument("--capacity", type=int,
+                   help="head rows: trained classes + room for new ones (default: the model's)")
+    p.add_argument("--lr", type=float, default=0.02, help="board learning rate (default 0.02)")
+    p.add_argument("--momentum", type=float, default=0.5, help="board momentum (default 0.5)")
+    p.add_argument("--weight-decay", type=float, default=0.0,
+                   help="board weight decay (default 0)")
+    p.add_argument("--clip", type=float, default=5.0, help="gradient norm clip (default 5)")
+    p.add_argument("--stats-window", type=int, default=0,
+                   help="let the input statistics forget over this many samples (0: never)")
+    p.add_argument("--trainable-last", action="store_true",
+                   help="keep the last hidden layer trainable on the board (it can grow)")
+    p.add_argument("--replay", type=int, default=0,
+                   help="rows of the board's replay memory (default 0; grows to hold a "
+                   "--replay-method set)")
+    p.add_argument("--replay-k", type=int, default=2,
+                   help="replayed samples trained on with each new one (default 2)")
+    p.add_argument("--replay-method", choices=METHODS,
+                   help="fill the replay memory from the model's training data: dm "
+                   "(distribution matching), herding or random")
+    p.add_argument("--replay-fraction", type=float, default=0.01,
+                   help="size of that set as a fraction of each class's rows (default 0.01)")
+    p.add_argument("--replay-per-class", type=int, help="or this many rows per class")
+    p.add_argument("--seed", type=int, default=0, help="for the replay set (default 0)")
+    p.add_argument("--grow-step", type=int, default=0,
+                   help="units the trainable layer gains when a class arrives (default 0)")
+    p.add_argument("--max-hidden", type=int, default=0, help="largest width it may grow to")
+    p.add_argument("--grow-below", type=float, default=0.0,
+                   help="also grow when accuracy on the replay memory falls below this")
+    p.add_argument("--no-grow-on-class", action="store_true",
+                   help="grow only on that accuracy drop, not when a class arrives")
+
+
+def run(args):
+    import ulearn
+
+    from .. import export
+    from ..anatomy import describe, learner_flops
+    opt = ulearn.SGD(args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
+                     clip=args.clip)
+    distil = None
+    if args.replay_method:
+        distil = {"method": args.replay_method, "fraction": args.replay_fraction,
+                  "per_class": args.replay_per_class, "seed": args.seed}
+    meta = export.export(args.model, args.output, int8=args.int8, capacity=args.capacity,
+                         optimizer=opt, stats_window=args.stats_window,
+                         trainable_last=args.trainable_last, replay=args.replay,
+                         replay_k=args.replay_k, distil=distil, grow_step=args.grow_step,
+                         max_hidden=args.max_hidden, grow_below=args.grow_below,
+                         grow_on_class=not args.no_grow_on_class)
+    c = meta["config"]
+    cost = learner_flops(ulearn.load(args.output))
+    r = {"bundle": args.output, "bytes": os.path.getsize(args.output),
+         "format_version": meta["version"], "n_features": c["n_features"],
+         "capacity": c["capacity"], "labels": meta["state"]["labels"],
+         "extractor": c["extractor"], "hidden": c["hidden"], "optimizer": c["optimizer"],
+         "replay": c["replay"], "replay_rows": meta["state"].get("replay", {}).get("n", 0),
+         "replay_k": c["replay_k"], "flops_inference": cost["inference"],
+         "flops_train_step": cost["train_step"]}
+    lines = ["wrote %s: %d bytes, format version %d" % (args.output, r["bytes"], r["format_version"]),
+             describe(meta["kind"], c),
+             "labels (%d of %d classes used): %s" % (len(r["labels"]), r["capacity"],
+                                                    ", ".join(map(str, r["labels"])))]
+    if r["replay"]:
+        lines.append("replay memory: %d rows filled, %d replayed per sample"
+                     % (r["replay_rows"], r["replay_k"]))
+    lines.append("FLOPs: %d per inference, %d per learn_one"
+                 % (r["flops_inference"], r["flops_train_step"]))
+    emit(args, r, "\n".join(lines))

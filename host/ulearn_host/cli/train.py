@@ -1,0 +1,57 @@
+"""ulearn train: a feature extractor and head trained on the host."""
+from ._common import TASKS, emit
+
+HELP = "train a feature extractor and head on a dataset (host)"
+DESCRIPTION = (
+    "Train a small network (relu hidden layers + softmax head) on a dataset's training split "
+    "with minibatch SGD, running the device package's own layer code on numpy, and score it "
+    "on the test split. Writes a model file (a ulearn checkpoint) that `ulearn export` turns "
+    "into a bundle for a board.")
+
+
+def add_arguments(p):
+    p.add_argument("--data", choices=TASKS, default=TASKS[0],
+                   help="watch: smartwatch exercises, 26 window features, subjects 1-7 "
+                   "train / 8-10 test; digits: 8x8 images, 70/30 split (default %(default)s)")
+    p.add_argument("--exclude", action="append", metavar="CLASS",
+                   help="leave this class out (repeatable), e.g. for a board to learn later")
+    p.add_argument("--hidden", type=int, nargs="+", default=[32],
+                   help="widths of the hidden layers (default 32)")
+    p.add_argument("--epochs", type=int, default=40, help="passes over the data (default 40)")
+    p.add_argument("--lr", type=float, default=0.05, help="learning rate (default 0.05)")
+    p.add_argument("--seed", type=int, default=0, help="initialisation and order (default 0)")
+    p.add_argument("-o", "--output", default="model.npz", help="model file (default model.npz)")
+
+
+def run(args):
+    import ulearn
+
+    from .. import __version__, evaluate, tasks, train
+    from ..files import atomic
+    exclude = args.exclude or []
+    task = tasks.load_task(args.data)
+    keep = [c for c in task.names if c not in exclude]
+    tasks.class_ids(task, exclude)  # names any unknown class
+    tr = tasks.select(task, "train", keep)
+    te = tasks.select(task, "test", keep)
+    ids = tasks.class_ids(task, keep)
+    remap = {c: i for i, c in enumerate(ids)}
+    y = [remap[v] for v in task.y[tr]]
+    net = train.train(task.X[tr], y, len(keep), hidden=tuple(args.hidden),
+                      epochs=args.epochs, lr=args.lr, seed=args.seed, quiet=args.json)
+    clf = net.to_classifier(keep)
+    names = [task.names[v] for v in task.y[te]]
+    acc, per = evaluate.holdout(clf, task.X[te], names)
+    info = dict(task.info, classes=keep, excluded=list(exclude),
+                hidden=list(args.hidden), epochs=args.epochs, seed=args.seed,
+                test_accuracy=round(acc, 4), ulearn=__version__)
+    with atomic(args.output) as tmp:
+        ulearn.save(clf, tmp, info)
+    r = {"model": args.output, "train_samples": len(tr), "test_samples": len(te),
+         "test_accuracy": acc, "per_class": per, "classes": keep,
+         "excluded": info["excluded"]}
+    emit(args, r, "trained %s on %d %s samples (%d classes%s); test accuracy %.3f on %d "
+         "samples of new subjects/held-out rows\nwrote %s"
+         % ("x".join(str(h) for h in [task.X.shape[1]] + args.hidden + [len(keep)]), len(tr),
+            args.data, len(keep), ", without " + ", ".join(exclude) if exclude else "", acc,
+            len(te), args.output))
