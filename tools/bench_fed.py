@@ -15,9 +15,10 @@ provenance); the page is rendered from it alone (`render`), so --render
 remakes the page and the plot without measuring. The runs: tools/fed_bench/.
 """
 import json
-import statistics
 import time
+from collections import ChainMap
 from pathlib import Path
+from statistics import fmean
 
 from ulearn_dev.benchkit import Laps, ms, note, provenance, publish, table, tuned_arguments
 from ulearn_host.report import headline
@@ -118,17 +119,21 @@ pooled data gives).
 
 {paired}
 {plots}"""
-WATCH = ("* **Watch**: seglearn smartwatch exercises: 2 s windows every 1 s, {d} features, the {n_out} exercises as "
-         "labels on every device, {windows} windows. A device is one arm (side) of one subject: the test runs "
-         "meta-train on subjects {train} ({clients} clients) and adapt to subjects {test} ({devices} unseen devices); "
-         "the tuning runs meta-train on subjects {tune_train} ({tune_clients} clients) and adapt to subjects {val} "
-         "({tune_devices} validation devices).\n")
-TASKS = ("* **{name}**: {source}; {train_rows} training rows ({val_rows} of them the validation carve-out), "
-         "{test_rows} test rows. Each meta-training client is a {n_out}-way task with {rows} rows per class; "
+WATCH = ("* **Watch**: seglearn smartwatch exercises: 2 s windows every 1 s, {d} features, the {n_out} "
+         "exercises as labels on every device, {windows} windows. A device is one arm (side) of one "
+         "subject: the test runs meta-train on subjects {train} ({clients} clients) and adapt to subjects "
+         "{test} ({devices} unseen devices); the tuning runs meta-train on subjects {tune_train} "
+         "({tune_clients} clients) and adapt to subjects {val} ({tune_devices} validation devices).\n")
+TASKS = ("{train_rows} training rows ({val_rows} of them the validation carve-out), {test_rows} test "
+         "rows. Each meta-training client is a {n_out}-way task with {rows} rows per class; "
          "{tune_devices} validation and {devices} test devices with {held_rows} rows per class.\n")
-SOURCES = {"digits": ("Digits", "UCI optdigits 8x8, 64 inputs scaled to [0, 1]"),
-           "fashion": ("Fashion-MNIST", "Debian dataset-fashion-mnist, 28x28 averaged to {s}x{s} ({d} inputs), "
-                       "scaled to [0, 1]")}
+DOMAINS = {"watch": WATCH, "digits": "* **Digits**: UCI optdigits 8x8, 64 inputs scaled to [0, 1]; " + TASKS,
+           "fashion": "* **Fashion-MNIST**: Debian dataset-fashion-mnist, 28x28 averaged to {side}x{side} "
+                      "({d} inputs), scaled to [0, 1]; " + TASKS}
+PAIRS = {("tinyreptile", "reptile"): "TinyReptile - Reptile", ("transfer", "scratch"): "transfer - scratch"}
+QUICK = " **Quick (smoke) run: few clients and devices, few rounds, small grids; not the reference figures.**"
+CURVES = ("### {}\n\n{}\n\n<details><summary>Per unseen device, after {} samples</summary>\n\n{}\n\n"
+          "</details>\n\n")
 
 
 def b(n):
@@ -147,47 +152,58 @@ def span(s):
     return "%d-%d" % (s[0], s[-1]) if s == list(range(s[0], s[-1] + 1)) and len(s) > 2 else listed(s)
 
 
+def setup_text(dom, s):  # a domain's bullet under Setup, its lists in the page's forms
+    if dom == "watch":
+        s = dict(s, train=span(s["train"]), tune_train=span(s["tune_train"]), test=listed(s["test"]),
+                 val=listed(s["val"], " and "))
+    held = s.get("held_rows") or "all their"
+    return DOMAINS[dom].format_map(dict(s, side=round(s["d"] ** 0.5), held_rows=held))
+
+
 def render(res):
     """The page's Markdown from a result alone; fills in res's summary, headline, targets (and plots: [])."""
-    c, data = res["config"], res["data"]
-    dn, names, shots, half, lrs = c["domains"], c["methods"], c["shots"], c["half"], c["adapt_lr"]
-    hs, (lo, hi), tiny = c["headline_shots"], c["summary_shots"], ("tinyreptile", c["half"])
+    c, data, seeds = res["config"], res["data"], res["seeds"]
+    dn, names, shots, hs = c["domains"], c["methods"], c["shots"], c["headline_shots"]
+    lo, hi = c["summary_shots"]
     M = {dom: data[dom]["methods"] for dom in dn}
+    S = {dom: data[dom]["setup"] for dom in dn}
+    each = [(dom, m) for dom in dn for m in names]
+    tiny = [(dom, m) for dom in dn for m in ("tinyreptile", c["half"])]
 
     def acc(dom, m, n):  # per seed
         return [a[shots.index(n)] for a in M[dom][m]["acc"]]
 
-    def mean(v):
-        return float(statistics.fmean(v))
-
     def paired(dom, m1, m2, n):
         return ms([100 * (x - y) for x, y in zip(acc(dom, m1, n), acc(dom, m2, n))], "%+.1f")
 
-    C = {(dom, m): M[dom][m]["cost"] and dict(  # costs over seeds
-        peak_bytes=max(x["peak_bytes"] for x in M[dom][m]["cost"]),
-        **{k: mean([x[k] for x in M[dom][m]["cost"]]) for k in ("round_macs", "round_steps", "total_macs", "total_steps")})
-        for dom in dn for m in names}
+    C = {}  # a client's costs over seeds: the maximum peak bytes, the mean of the rest
+    for dom, m in each:
+        runs = M[dom][m]["cost"]
+        C[dom, m] = runs and {k: (max if k == "peak_bytes" else fmean)([x[k] for x in runs]) for k in runs[0]}
 
     def verdict(dom, m, n):  # (parts missed, gap in points, bytes ratio, MACs ratio)
-        gap = mean(acc(dom, "fedavg", n)) - mean(acc(dom, m, n))
+        gap = fmean(acc(dom, "fedavg", n)) - fmean(acc(dom, m, n))
         rb, rm = (C[dom, m][k] / C[dom, "fedavg"][k] for k in ("peak_bytes", "round_macs"))
         return ([w for w, bad in (("accuracy", gap > c["target_points"]), ("bytes", rb > c["target_ratio"]),
                                   ("MACs per round", rm > c["target_ratio"])) if bad], 100 * gap, rb, rm)
 
+    def chosen(dom, m):  # the setting and the adaptation lr
+        return setting(M[dom][m]["setting"]), "%g" % M[dom][m]["adapt_lr"]
+
     f = dict(points=round(100 * c["target_points"]), inv=round(1 / c["target_ratio"]))
     res["summary"] = (
-        "Accuracy on the unseen devices after adapting from %d and %d samples (one learn_one each), mean ± std "
-        "over %d seeds (per seed, the mean over the held-out devices); a client's peak bytes and MACs per round "
-        "(for transfer: the server's, which holds the pooled data and runs every step). Target: TinyReptile within "
-        "%d points of FedAvg at <= 1/%d of its client peak bytes and per-round client MACs, at %s samples (every "
-        "shot count on the page)." % (lo, hi, len(res["seeds"]), f["points"], f["inv"], listed(hs, " and ")))
+        "Accuracy on the unseen devices after adapting from %d and %d samples (one learn_one each), mean "
+        "± std over %d seeds (per seed, the mean over the held-out devices); a client's peak bytes and MACs "
+        "per round (for transfer: the server's, which holds the pooled data and runs every step). Target: "
+        "TinyReptile within %d points of FedAvg at <= 1/%d of its client peak bytes and per-round client "
+        "MACs, at %s samples (every shot count on the page)."
+        % (lo, hi, len(seeds), f["points"], f["inv"], listed(hs, " and ")))
     res["headline"] = [dict(caption="", columns=["domain", "method", "%d samples" % lo, "%d samples" % hi,
-                                                 "peak bytes", "MACs per round"],
-                            rows=[[dn[dom], names[m], ms(acc(dom, m, lo)), ms(acc(dom, m, hi))]
-                                  + ([b(C[dom, m]["peak_bytes"]), b(C[dom, m]["round_macs"])] if C[dom, m] else ["-"] * 2)
-                                  for dom in dn for m in names])]
+                                                 "peak bytes", "MACs per round"], rows=[
+        [dn[dom], names[m], ms(acc(dom, m, lo)), ms(acc(dom, m, hi))]
+        + [b(C[dom, m][k]) if C[dom, m] else "-" for k in ("peak_bytes", "round_macs")] for dom, m in each])]
     res["targets"] = []
-    for dom, m in ((dom, m) for dom in dn for m in tiny):
+    for dom, m in tiny:
         v = {n: verdict(dom, m, n) for n in hs}
         missed = "; ".join("%s at %d samples" % (", ".join(v[n][0]), n) for n in hs if v[n][0])
         res["targets"].append(dict(
@@ -197,65 +213,53 @@ def render(res):
                 listed(("%+.1f" % v[n][1] for n in hs), " / "), listed(hs, " / "), *v[hs[0]][2:],
                 "; missed: " + missed if missed else ""),
             met=not missed))
-    S = {dom: data[dom]["setup"] for dom in dn}
-    f["data"] = "".join(WATCH.format(**dict(s, train=span(s["train"]), test=listed(s["test"]), val=listed(
-        s["val"], " and "), tune_train=span(s["tune_train"]))) if dom == "watch" else TASKS.format(**dict(
-            s, name=SOURCES[dom][0], source=SOURCES[dom][1].format(s=round(s["d"] ** 0.5), d=s["d"]),
-            held_rows=s["held_rows"] or "all their")) for dom, s in S.items())
-    f["setup"] = table(["domain", "meta-training clients", "unseen test devices", "support, query rows", "model",
-                        "theta: weights (float32)"], [
-        [dn[dom], "%d (%d-%d rows)" % (s["clients"], *s["client_rows"]),
-         "%d (%d-%d rows)" % (s["devices"], *s["device_rows"]), "%d, %.0f (mean)" % (c["support"], s["query_mean"]),
-         "%d -> %d -> %d" % (s["d"], c["hidden"], s["n_out"]), "%s (%s B)" % (b(s["weights"]), b(s["theta_bytes"]))]
-        for dom, s in S.items()])
-    f["grid"] = "; ".join("%s %s" % (names[m], " x ".join("%s %s" % (KEY_NAMES[k], v) for k, v in g.items()) or "none")
-                          for m, g in c["grid"].items())
+    f["data"] = "".join(setup_text(dom, s) for dom, s in S.items())
+    f["setup"] = table(["domain", "meta-training clients", "unseen test devices", "support, query rows",
+                        "model", "theta: weights (float32)"], [
+        [dn[dom]] + ["%d (%d-%d rows)" % (s[k + "s"], *s[k + "_rows"]) for k in ("client", "device")]
+        + ["%d, %.0f (mean)" % (c["support"], s["query_mean"]), "%d -> %d -> %d" % (s["d"], c["hidden"],
+           s["n_out"]), "%s (%s B)" % (b(s["weights"]), b(s["theta_bytes"]))] for dom, s in S.items()])
+    f["grid"] = "; ".join("%s %s" % (names[m], " x ".join("%s %s" % (KEY_NAMES[k], v) for k, v in g.items())
+                                     or "none") for m, g in c["grid"].items())
     f["k_half"] = ", ".join("%s k <= %d" % (dn[dom], data[dom]["k_half"]) for dom in dn)
     f["chosen"] = table(["domain", "method", "chosen", "adaptation lr", "validation score"], [
-        [dn[dom], names[m], setting(M[dom][m]["setting"]), "%g" % M[dom][m]["adapt_lr"], "%.3f" % M[dom][m]["val_score"]]
-        for dom in dn for m in names])
+        [dn[dom], names[m], *chosen(dom, m), "%.3f" % M[dom][m]["val_score"]] for dom, m in each])
     f["cells"] = table(["domain", "method", "setting", "score per adaptation lr"], [
         [dn[dom], names[m], setting(st), " ".join(
             ("**%.3f**" if (st, lr) == (M[dom][m]["setting"], M[dom][m]["adapt_lr"]) else "%.3f") % v
-            for lr, v in zip(lrs, scores))] for dom in dn for m, st, scores in data[dom]["grid"]])
-    f["curves"] = "".join(
-        "### %s\n\n%s\n\n<details><summary>Per unseen device, after %d samples</summary>\n\n%s\n\n</details>\n\n" % (
-            dn[dom], table(["method"] + ["%d sample%s" % (n, "s" * (n > 1)) for n in shots] + ["settings"], [
-                [names[m]] + [ms(acc(dom, m, n)) for n in shots]
-                + [setting(M[dom][m]["setting"]) + "; adaptation lr %g" % M[dom][m]["adapt_lr"]] for m in names]),
-            hs[-1], table(["device"] + list(names.values()), [
-                [u] + [ms([a[shots.index(hs[-1])] for a in M[dom][m]["devices"][u]]) for m in names]
-                for u in M[dom]["tinyreptile"]["devices"]])) for dom in dn)
-    rel = {(dom, m): {k: "%s (%.2f)" % (b(C[dom, m][k]), C[dom, m][k] / C[dom, "fedavg"][k])
-                      for k in ("peak_bytes", "round_macs", "total_macs")} for dom in dn for m in names if C[dom, m]}
+            for lr, v in zip(c["adapt_lr"], scores))] for dom in dn for m, st, scores in data[dom]["grid"]])
+    f["curves"] = "".join(CURVES.format(
+        dn[dom], table(["method"] + ["%d sample%s" % (n, "s" * (n > 1)) for n in shots] + ["settings"], [
+            [names[m]] + [ms(acc(dom, m, n)) for n in shots] + ["%s; adaptation lr %s" % chosen(dom, m)]
+            for m in names]),
+        hs[-1], table(["device"] + list(names.values()), [
+            [u] + [ms([a[shots.index(hs[-1])] for a in M[dom][m]["devices"][u]]) for m in names]
+            for u in M[dom]["tinyreptile"]["devices"]])) for dom in dn)
+    rel = {(dom, m): {k: "%s (%.2f)" % (b(C[dom, m][k]), C[dom, m][k] / C[dom, "fedavg"][k])  # FedAvg's
+                      for k in ("peak_bytes", "round_macs", "total_macs")} for dom, m in each if C[dom, m]}
+    per_round = {"tinyreptile": 1, c["half"]: 1, "transfer": "-"}
     f["costs"] = table(["domain", "method", "rounds", "clients per round", "steps per client and round",
-                        "peak bytes (of FedAvg)", "MACs per client and round (of FedAvg)", "client steps, all rounds",
-                        "client MACs, all rounds (of FedAvg)"], [
-        [dn[dom], names[m], c["rounds"][m] or 1, {"tinyreptile": 1, half: 1, "transfer": "-"}.get(m, c["per_round"]),
-         "%.0f" % C[dom, m]["round_steps"], r["peak_bytes"], r["round_macs"], b(C[dom, m]["total_steps"]),
-         r["total_macs"]] for (dom, m), r in rel.items()])
-    f["targets"] = table(["domain", "row", "samples", "TinyReptile", "FedAvg", "gap, points", "paired, points",
-                          "peak bytes ratio", "MACs/round ratio", "verdict"], [
-        [dn[dom], names[m], ("**%d**" if n in hs else "%d") % n, ms(acc(dom, m, n)), ms(acc(dom, "fedavg", n)),
-         "%+.1f" % gap, paired(dom, m, "fedavg", n), "%.2f" % rb, "%.2f" % rm,
+                        "peak bytes (of FedAvg)", "MACs per client and round (of FedAvg)",
+                        "client steps, all rounds", "client MACs, all rounds (of FedAvg)"], [
+        [dn[dom], names[m], c["rounds"][m] or 1, per_round.get(m, c["per_round"]), "%.0f" % C[dom, m]["round_steps"],
+         r["peak_bytes"], r["round_macs"], b(C[dom, m]["total_steps"]), r["total_macs"]]
+        for (dom, m), r in rel.items()])
+    f["targets"] = table(["domain", "row", "samples", "TinyReptile", "FedAvg", "gap, points",
+                          "paired, points", "peak bytes ratio", "MACs/round ratio", "verdict"], [
+        [dn[dom], names[m], ("**%d**" if n in hs else "%d") % n, ms(acc(dom, m, n)),
+         ms(acc(dom, "fedavg", n)), "%+.1f" % gap, paired(dom, m, "fedavg", n), "%.2f" % rb, "%.2f" % rm,
          "**MISSED** (%s)" % ", ".join(missed) if missed else "**MET**"]
-        for dom in dn for m in tiny for n in shots for missed, gap, rb, rm in [verdict(dom, m, n)]])
-    f["paired"] = table(["domain"] + ["TinyReptile - Reptile, %d samples" % n for n in (lo, hi)]
-                        + ["transfer - scratch, %d samples" % n for n in (lo, hi)],
-                        [[dn[dom]] + [paired(dom, "tinyreptile", "reptile", n) for n in (lo, hi)]
-                         + [paired(dom, "transfer", "scratch", n) for n in (lo, hi)] for dom in dn])
+        for dom, m in tiny for n in shots for missed, gap, rb, rm in [verdict(dom, m, n)]])
+    pairs = [(m1, m2, n) for m1, m2 in PAIRS for n in (lo, hi)]
+    f["paired"] = table(["domain"] + ["%s, %d samples" % (PAIRS[m1, m2], n) for m1, m2, n in pairs],
+                        [[dn[dom]] + [paired(dom, *p) for p in pairs] for dom in dn])
     res["plots"] = pl = res.pop("plots", None) or []  # last, as the result's keys are listed
     f["plots"] = "\n## Plots\n\n" + "".join("![%s](%s)\n" % (Path(p).stem, p) for p in pl) if pl else ""
-    quick = " **Quick (smoke) run: few clients and devices, few rounds, small grids; not the reference figures.**"
-    return PAGE.format(
-        title=res["title"], elapsed=res["elapsed"], command=res["command"], environment=res["environment"],
-        jobs=c["jobs"], commit=res["commit"], date=res["date"], seeds=listed(res["seeds"]),
-        tune_seeds=listed(c["tune_seeds"]), quick=quick if res["quick"] else "",
-        stages=", ".join("%s %.0f s" % kv for kv in res["stages"].items()), headline="\n".join(headline(res)),
-        n_way=c["n_way"], hidden=c["hidden"], momentum=c["momentum"], clip=c["clip"], half=names[half],
-        r_tiny=c["rounds"]["tinyreptile"], r_rep=c["rounds"]["reptile"], r_fed=c["rounds"]["fedavg"],
-        per_round=c["per_round"], support=c["support"], query_cap=c["query_cap"], shots=listed(shots), lrs=list(lrs),
-        **f)
+    f.update(seeds=listed(seeds), tune_seeds=listed(c["tune_seeds"]), quick=QUICK if res["quick"] else "",
+             stages=", ".join("%s %.0f s" % kv for kv in res["stages"].items()), half=names[c["half"]],
+             headline="\n".join(headline(res)), shots=listed(shots), lrs=c["adapt_lr"],
+             r_tiny=c["rounds"]["tinyreptile"], r_rep=c["rounds"]["reptile"], r_fed=c["rounds"]["fedavg"])
+    return PAGE.format_map(ChainMap(f, c, res))  # f first: the page's forms of seeds, shots, half, ...
 
 
 def plots(outdir, res):

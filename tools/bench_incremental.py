@@ -17,8 +17,8 @@ a missed target is reported as measured. From the repository root::
 """
 from ulearn_dev import benchenv  # noqa: F401  first: BLAS threads, the device package on numpy
 
-import os
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -92,21 +92,22 @@ def measure(args):
 
 # -- the page: render(res) -----------------------------------------------------------------------------
 
-def finals(run):
-    """Average accuracy after the last task, per seed, of a run's entry."""
-    return [metrics(np.array(A))["final"] for A in run["A"]]
-
-
 def mean(v):
     return float(np.mean(v))
 
 
-def sd(v):
-    return float(np.std(v, ddof=1)) if len(v) > 1 else 0.0
+def ahead(a, b):
+    """How far the mean of a is above that of b."""
+    return mean(a) - mean(b)
 
 
 def bold(text, yes):
     return "**%s**" % text if yes else text
+
+
+def block(header, rows):
+    """A table as a page block."""
+    return table(header, rows) + "\n"
 
 
 def adapt_label(a):
@@ -125,7 +126,10 @@ def render(res):
     """The page's Markdown, from the result alone; fills in res["summary"],
     res["headline"] and res["targets"] (what ulearn report shows)."""
     c, d, seeds = res["config"], res["data"], res["seeds"]
-    _summarise(res)
+    # each row's average accuracy after the last task, per seed, by (path, stream) in page order
+    fin = {(p, s): {m: [metrics(np.array(A))["final"] for A in r["A"]] for m, r in d["runs"][p][s].items()}
+           for p, _ in PATHS for s in c["streams"]}
+    _summarise(res, fin)
     quick = (" **Quick (smoke) run: Fashion-MNIST cut to %d training / %d test rows per class, small grids; "
              "not the reference figures.**" % tuple(c["fashion_rows_per_class"]) if res["quick"] else "")
     md = ["# %s\n" % res["title"],
@@ -137,15 +141,13 @@ def render(res):
              ", ".join(map(str, c["tune_seeds"])), quick,
              ", ".join("%s %.0f s" % kv for kv in res["stages"].items()), res["elapsed"])]
     md += headline(res) + _setup(c, d["streams"]) + _validation(c, d) + _results(c, d, seeds)
-    md += _flops(c, d, seeds) + (_sweep(d) if d["sweep"] else [])
+    md += _flops(c, d, seeds, fin) + (_sweep(d, fin) if d["sweep"] else [])
     md += _board(c, d["board"]) if d["board"] is not None else []
-    if res.get("plots"):
-        md += ["## Plots\n"] + ["![%s](%s)\n" % (os.path.splitext(os.path.basename(p))[0], p)
-                                for p in res["plots"]]
-    return "\n".join(md)
+    plots = ["![%s](%s)\n" % (Path(p).stem, p) for p in res.get("plots") or ()]
+    return "\n".join(md + (["## Plots\n"] + plots if plots else []))
 
 
-def _summarise(res):
+def _summarise(res, fin):
     c, runs, seeds, tol = res["config"], res["data"]["runs"], res["seeds"], res["config"]["adapt_tol"]
     res["summary"] = (
         "Average accuracy after the last task on the test split (mean ± std over %d seeds) of a learner "
@@ -155,53 +157,48 @@ def _summarise(res):
         "training sees all tasks' data at once. The targets are the issue's; std is the sample std over "
         "seeds.%s" % (len(seeds), 100 * c["fraction"],
                       " Quick run: not the reference figures." if res["quick"] else ""))
-    rows = []
-    for p, _ in PATHS:
-        for s in c["streams"]:
-            f = {m: finals(r) for m, r in runs[p][s].items()}
-            rows.append([STREAM_NAMES[s], p] + [ms(f[m]) if m in f else "-" for m in S.METHODS_BOARD]
-                        + ["%.1f" % (100 * (mean(f["joint"]) - mean(f["dm"])))])
-    res["headline"] = [dict(caption="Average accuracy after the last task (test split, mean ± std over %d "
-                            "seeds); last column: joint minus dm, in points" % len(seeds),
-                            columns=["stream", "path", "no replay", "reservoir only", "random 1%",
-                                     "herding 1%", "dm 1%", "joint", "joint - dm"], rows=rows)]
+    res["headline"] = [dict(
+        caption="Average accuracy after the last task (test split, mean ± std over %d seeds); last column: "
+                "joint minus dm, in points" % len(seeds),
+        columns=["stream", "path", "no replay", "reservoir only", "random 1%", "herding 1%", "dm 1%", "joint",
+                 "joint - dm"],
+        rows=[[STREAM_NAMES[s], p] + [ms(f[m]) if m in f else "-" for m in S.METHODS_BOARD]
+              + ["%.1f" % (100 * ahead(f["joint"], f["dm"]))] for (p, s), f in fin.items()])]
     res["targets"] = targets = []
     for p, _ in PATHS if "digits" in c["streams"] else ():
-        f, sw = {m: finals(r) for m, r in runs[p]["digits"].items()}, res["data"]["sweep"][p]["digits"]["dm"]
-        dm, jt = f["dm"], f["joint"]
-        gap = mean(jt) - mean(dm)
-        closes = [fr for fr in sorted(sw, key=float) if mean(jt) - mean(sw[fr]) <= 0.03]
+        f, sw = fin[p, "digits"], res["data"]["sweep"][p]["digits"]["dm"]
+        dm, jt, gap = f["dm"], f["joint"], ahead(f["joint"], f["dm"])
+        closes = [fr for fr in sorted(sw, key=float) if ahead(jt, sw[fr]) <= 0.03]
         top = closes[0] if closes else max(sw, key=float)
+        budget = ("; a budget of %g%% closes it (%.3f)" if closes
+                  else "; no budget up to %g%% closes it (%.3f there)") % (100 * float(top), mean(sw[top]))
         targets.append(dict(target="dm 1%% within 3 points of joint training, Split-digits, %s path" % p,
-                            measured="dm %s vs joint %s: %.1f points behind%s" % (ms(dm), ms(jt), 100 * gap, (
-                                "" if gap <= 0.03 else "; %s %g%% closes it (%.3f%s)" % (
-                                    "a budget of" if closes else "no budget up to", 100 * float(top),
-                                    mean(sw[top]), "" if closes else " there"))),
+                            measured="dm %s vs joint %s: %.1f points behind%s"
+                                     % (ms(dm), ms(jt), 100 * gap, "" if gap <= 0.03 else budget),
                             met=gap <= 0.03))
         for other in ("random", "herding"):
-            margin, spread = mean(dm) - mean(f[other]), sd(dm) + sd(f[other])
+            margin = ahead(dm, f[other])
+            spread = sum(float(np.std(v, ddof=1)) if len(v) > 1 else 0.0 for v in (dm, f[other]))  # 2 stds
             targets.append(dict(
                 target="dm 1%% ahead of %s 1%% by more than the spread (%d seeds), Split-digits, %s path"
                        % (other, len(seeds), p),
                 measured="%s vs %s: +%.1f points, spread (sum of the two stds) %.1f points"
                          % (ms(dm), ms(f[other]), 100 * margin, 100 * spread),
-                met=bool(margin > spread and len(seeds) >= 3)))
-    for p, _ in PATHS:
-        for s in c["streams"]:
-            r = runs[p][s]
-            diff = mean(finals(r["adaptive"])) - mean(finals(r["dm"]))
-            ref = (" (reference, a fixed model of the start width %d: %+.1f points at %.0f%% of the training "
-                   "FLOPs)"
-                   % (r["small"]["cfg"]["start"], 100 * (mean(finals(r["small"])) - mean(finals(r["dm"]))),
-                      100 * mean(r["small"]["train_flops"]) / mean(r["dm"]["train_flops"])))
-            for what, key, extra in (("training", "train_flops", ref), ("inference", "inf_flops", "")):
-                ratio = mean(r["adaptive"][key]) / mean(r["dm"][key])
-                targets.append(dict(
-                    target="adaptive model <= 50%% of the fixed model's %s FLOPs within %.1f points, %s, %s "
-                           "path" % (what, 100 * tol, STREAM_NAMES[s], p),
-                    measured="accuracy %+.1f points; %s FLOPs%s %.0f%%%s" % (
-                        100 * diff, what, " (final model)" if key == "inf_flops" else "", 100 * ratio, extra),
-                    met=bool(ratio <= 0.5 and diff >= -tol)))
+                met=margin > spread and len(seeds) >= 3))
+    for (p, s), f in fin.items():
+        r, diff = runs[p][s], ahead(f["adaptive"], f["dm"])
+        ref = (" (reference, a fixed model of the start width %d: %+.1f points at %.0f%% of the training "
+               "FLOPs)" % (r["small"]["cfg"]["start"], 100 * ahead(f["small"], f["dm"]),
+                           100 * mean(r["small"]["train_flops"]) / mean(r["dm"]["train_flops"])))
+        for what, key, final, extra in (("training", "train_flops", "", ref),
+                                        ("inference", "inf_flops", " (final model)", "")):
+            ratio = mean(r["adaptive"][key]) / mean(r["dm"][key])
+            targets.append(dict(
+                target="adaptive model <= 50%% of the fixed model's %s FLOPs within %.1f points, %s, %s path"
+                       % (what, 100 * tol, STREAM_NAMES[s], p),
+                measured="accuracy %+.1f points; %s FLOPs%s %.0f%%%s"
+                         % (100 * diff, what, final, 100 * ratio, extra),
+                met=ratio <= 0.5 and diff >= -tol))
 
 
 def _setup(c, info):
@@ -210,16 +207,17 @@ def _setup(c, info):
              "%d / %d / %d / %d" % tuple(i["n"]), str(i["d"]),
              "%d rows, %d B" % (cap[s], cap[s] * (i["d"] + 8)), SOURCE[s]] for s, i in info.items()]
     b, h, H = c["board"], c["host"], c["hidden"]
-    kb = lambda n: "%.0f KB" % (n / 1024)  # noqa: E731
-    mem = ("at 7x7 the 1%% replay memory (%d rows) takes %s and the %d-unit trainable layer with momentum "
-           "%s; at 14x14 they would take %s and %s, next to a 264 KB RP2040's heap"
-           % (cap["fashion"], kb(cap["fashion"] * (49 + 8)), H, kb(8 * (49 * H + H)),
-              kb(cap["fashion"] * (196 + 8)), kb(8 * (196 * H + H))) if "fashion" in cap
-           else "Fashion-MNIST not run")
+    mem = "Fashion-MNIST not run"
+    if "fashion" in cap:  # the memory, then the layer with momentum, at 7x7 and at 14x14 inputs
+        n = cap["fashion"]
+        kb = ["%.0f KB" % (size / 1024) for px in (49, 196) for size in (n * (px + 8), 8 * (px * H + H))]
+        mem = ("at 7x7 the 1%% replay memory (%d rows) takes %s and the %d-unit trainable layer with "
+               "momentum %s; at 14x14 they would take %s and %s, next to a 264 KB RP2040's heap"
+               % (n, kb[0], H, kb[1], kb[2], kb[3]))
     return [
         "## Setup\n",
-        table(["stream", "tasks (in order)", "train' / validation / train / test rows", "inputs",
-               "replay memory at 1% (int8 rows + scale + label)", "data"], rows) + "\n",
+        block(["stream", "tasks (in order)", "train' / validation / train / test rows", "inputs",
+               "replay memory at 1% (int8 rows + scale + label)", "data"], rows),
         "* **Inputs** are scaled on the host with fixed constants (pixels by their full scale, watch "
         "features by the first task's training mean and std, as a bundle carries), so stored replay rows "
         "stay valid; the Classifier runs with `standardize=False`. Fashion-MNIST is averaged to **7x7** (49 "
@@ -227,8 +225,7 @@ def _setup(c, info):
         "* **Model**: [frozen front end: none, or an extractor trained on the first task; chosen on "
         "validation] -> trainable relu layer (`hidden`, %d units; the adaptive model starts smaller and "
         "grows) -> softmax head with a row per class seen so far. The replay memory stores rows of the "
-        "trainable part's input.\n"
-        % H,
+        "trainable part's input.\n" % H,
         "* **Board path**: `ulearn.Classifier(d, classes, hidden=%d, replay=M, replay_k=k, optimizer=SGD(lr, "
         "momentum=%g, clip=%g), standardize=False, seed=s+1)` on CPython/numpy, each task's rows once, "
         "shuffled, through `learn_one`, which also trains on k rows drawn from the memory; M is the 1%% "
@@ -255,8 +252,6 @@ def _validation(c, d):
     tw = "mean over tuning seed(s) %s" % ", ".join(map(str, c["tune_seeds"]))
     if "fashion" in c["streams"] and len(c["tune_seeds"]) > 1:
         tw += " (Fashion-MNIST: seed %d only; its validation split has 10000 rows)" % c["tune_seeds"][0]
-    rows = [[STREAM_NAMES[s], FE_NAMES[f]] + ["%.3f" % np.mean(v[m]) for m in ("joint",) + REPLAY_METHODS]
-            + ["%.3f" % fe_score(v)] for s, fes in fe["val"].items() for f, v in fes.items()]
     md = ["## 1. Choices made on the validation split\n", "### Front end (validation)\n",
           "Host path with settings fixed before tuning (lr %g, k %d), %s: average accuracy after the last "
           "task on the validation split. The extractor candidate is a %d-unit relu layer trained (%d epochs) "
@@ -264,8 +259,9 @@ def _validation(c, d):
           "the 14x14 Fashion-MNIST row is a reference only (too large for a board).\n"
           % (h["before_tuning"]["lr"], h["before_tuning"]["k"], tw, c["extractor"]["width"],
              c["extractor"]["epochs"]),
-          table(["stream", "front end", "joint", "random 1%", "herding 1%", "dm 1%", "mean of the 1% rows"],
-                rows) + "\n",
+          block(["stream", "front end", "joint", "random 1%", "herding 1%", "dm 1%", "mean of the 1% rows"],
+                [[STREAM_NAMES[s], FE_NAMES[f]] + ["%.3f" % np.mean(v[m]) for m in ("joint", *REPLAY_METHODS)]
+                 + ["%.3f" % fe_score(v)] for s, fes in fe["val"].items() for f, v in fes.items()]),
           "Chosen: %s.\n" % "; ".join("%s: %s" % (STREAM_NAMES[s], FE_NAMES[f])
                                       for s, f in fe["chosen"].items()),
           "### Tuned settings (validation)\n",
@@ -273,11 +269,10 @@ def _validation(c, d):
           "split (%s); the test split is not looked at. Board grid: lr %s x replay_k %s; host grid: lr %s x "
           "k %s. The chosen setting in bold.\n" % (tw, b["lr"], b["k"], h["lr"], h["k"])]
     for p, _ in PATHS:
-        rows = [[STREAM_NAMES[s], METHOD_NAMES[m], "; ".join(
-            bold("%s: %.3f" % (settings_label(x["cfg"]), np.mean(x["val"])), x["cfg"] == t["best"])
-            for x in t["tried"])] for s, rows_ in d["tuning"][p].items() for m, t in rows_.items()]
-        md += ["%s path:\n" % p.capitalize(),
-               table(["stream", "row", "validation accuracy per setting"], rows) + "\n"]
+        md += ["%s path:\n" % p.capitalize(), block(["stream", "row", "validation accuracy per setting"], [
+            [STREAM_NAMES[s], METHOD_NAMES[m], "; ".join(
+                bold("%s: %.3f" % (settings_label(x["cfg"]), np.mean(x["val"])), x["cfg"] == t["best"])
+                for x in t["tried"])] for s, ts in d["tuning"][p].items() for m, t in ts.items()])]
     rows = [[p, STREAM_NAMES[s], "%.3f" % max(np.mean(x["val"]) for x in d["tuning"][p][s]["dm"]["tried"]),
              "<br>".join(bold("%s: %.3f, %.2f GFLOP, ends at %.0f units" % (
                  adapt_label(t["adapt"]), np.mean(t["val"]), np.mean(t["train_flops"]) / 1e9,
@@ -289,10 +284,9 @@ def _validation(c, d):
         "function), when a new class arrives (*on new classes*) and/or when replay accuracy is below `below` "
         "(board: checked every `replay` samples; host: after each epoch). Chosen: the setting with the "
         "fewest training FLOPs within %.1f points of the fixed model's validation accuracy (if none, the "
-        "most accurate).\n"
-        % (c["hidden"], 100 * c["adapt_tol"]),
-        table(["path", "stream", "fixed model (dm 1%)", "adaptive settings: validation accuracy, training "
-               "FLOPs over the stream, final width"], rows) + "\n"]
+        "most accurate).\n" % (c["hidden"], 100 * c["adapt_tol"]),
+        block(["path", "stream", "fixed model (dm 1%)", "adaptive settings: validation accuracy, training "
+               "FLOPs over the stream, final width"], rows)]
 
 
 def _results(c, d, seeds):
@@ -308,86 +302,83 @@ def _results(c, d, seeds):
     for s in c["streams"]:
         i, mats = d["streams"][s], []
         T = len(i["tasks"])
+        tasks = ["task %d %s" % (j + 1, "/".join(i["names"][k] for k in t)) for j, t in enumerate(i["tasks"])]
         md.append("### %s\n" % STREAM_NAMES[s])
         for p, methods in PATHS:
             rows = []
             for m in methods + ("adaptive",):
                 r = d["runs"][p][s][m]
                 cs = [metrics(np.array(A)) for A in r["A"]]
-                one = cs[0]["forgetting"] is None  # joint: one evaluation
-                name = METHOD_NAMES[m] + (" (fixed %d)" % c["hidden"] if m == "dm" else "")
-                curve = ([""] * (T - 1) + [ms([x["final"] for x in cs])] if one
-                         else [ms([x["curve"][j] for x in cs]) for j in range(T)])
-                rows.append([bold(name, m == "dm")] + curve + [
-                    "n/a" if one else ms([x["forgetting"] for x in cs]),
-                    "n/a" if one else ms([x["bwt"] for x in cs], "%+.3f"), settings_label(r["cfg"], m),
-                    "%.1f" % np.mean(r["secs"])])
+                per = {k: [x[k] for x in cs] for k in cs[0]}  # each metric over the seeds
+                if per["bwt"][0] is None:  # joint: one evaluation
+                    cells = [""] * (T - 1) + [ms(per["final"]), "n/a", "n/a"]
+                else:
+                    cells = [ms(v) for v in zip(*per["curve"])]
+                    cells += [ms(per["forgetting"]), ms(per["bwt"], "%+.3f")]
+                name = bold(METHOD_NAMES[m] + (" (fixed %d)" % c["hidden"] if m == "dm" else ""), m == "dm")
+                rows.append([name] + cells + [settings_label(r["cfg"], m), "%.1f" % np.mean(r["secs"])])
                 A = np.mean(r["A"], axis=0)
-                mats += ["%s path, %s:\n" % (p, METHOD_NAMES[m]), table(
-                    [""] + ["task %d %s" % (j + 1, "/".join(i["names"][k] for k in t))
-                            for j, t in enumerate(i["tasks"])],
-                    [["after task %d" % (n + 1) if len(A) > 1 else "after all data"]
-                     + ["" if np.isnan(v) else "%.3f" % v for v in a] for n, a in enumerate(A)]) + "\n"]
+                mats += ["%s path, %s:\n" % (p, METHOD_NAMES[m]), block([""] + tasks, [
+                    ["after task %d" % (n + 1) if len(A) > 1 else "after all data"]
+                    + ["" if np.isnan(v) else "%.3f" % v for v in a] for n, a in enumerate(A)])]
             how = ("device Classifier, learn_one per sample, one pass" if p == "board"
                    else "batch kernels, %d epochs per task" % c["host"]["epochs"][s])
             md += ["%s path (%s):\n" % (p.capitalize(), how),
-                   table(["row"] + ["after task %d" % (j + 1) for j in range(T)]
-                         + ["forgetting", "BWT", "settings", "s per run"], rows) + "\n"]
+                   block(["row"] + ["after task %d" % (j + 1) for j in range(T)]
+                         + ["forgetting", "BWT", "settings", "s per run"], rows)]
         md += ["<details><summary>Accuracy matrices, %s (mean over seeds; row i: after training task i, "
                "column j: accuracy on task j's test classes)</summary>\n" % STREAM_NAMES[s]]
         md += mats + ["</details>\n"]
     return md
 
 
-def _flops(c, d, seeds):
+def _flops(c, d, seeds, fin):
     rows, size_rows, H = [], [], c["hidden"]
-    for p, _ in PATHS:
-        for s in c["streams"]:
-            fx, ad, sm = (d["runs"][p][s][m] for m in ("dm", "adaptive", "small"))
-            ft, at, st = (mean(x["train_flops"]) for x in (fx, ad, sm))
-            fi, ai = mean(fx["inf_flops"]), mean(ad["inf_flops"])
-            rows.append([p, STREAM_NAMES[s], ms(finals(fx)), ms(finals(ad)),
-                         "%+.3f" % (mean(finals(ad)) - mean(finals(fx))), "%.2f" % (ft / 1e9),
-                         "%.2f" % (at / 1e9), "%.0f%%" % (100 * at / ft), "%d" % fi, "%.0f" % ai,
-                         "%.0f%%" % (100 * ai / fi), ms(ad["width"], "%.0f"),
-                         "%d: %s, %.0f%%" % (sm["cfg"]["start"], ms(finals(sm)), 100 * st / ft)])
-            for w, inf, tr in d["sizes"][p][s]:
-                first = [n for run in ad["sizes"] for w_, n in run if w_ == w]  # when each seed got there
-                size_rows.append([p, STREAM_NAMES[s], str(w), "%d of %d" % (len(first), len(seeds)),
-                                  "%.0f" % np.mean(first) if first else "-", str(inf), str(tr),
-                                  "fixed" if w == H else ""])
+    for (p, s), f in fin.items():
+        fx, ad, sm = (d["runs"][p][s][m] for m in ("dm", "adaptive", "small"))
+        ft, at, st = (mean(x["train_flops"]) for x in (fx, ad, sm))
+        fi, ai = mean(fx["inf_flops"]), mean(ad["inf_flops"])
+        rows.append([p, STREAM_NAMES[s], ms(f["dm"]), ms(f["adaptive"]),
+                     "%+.3f" % ahead(f["adaptive"], f["dm"]), "%.2f" % (ft / 1e9), "%.2f" % (at / 1e9),
+                     "%.0f%%" % (100 * at / ft), "%d" % fi, "%.0f" % ai, "%.0f%%" % (100 * ai / fi),
+                     ms(ad["width"], "%.0f"),
+                     "%d: %s, %.0f%%" % (sm["cfg"]["start"], ms(f["small"]), 100 * st / ft)])
+        for w, inf, tr in d["sizes"][p][s]:
+            first = [n for run in ad["sizes"] for w_, n in run if w_ == w]  # when each seed got there
+            size_rows.append([p, STREAM_NAMES[s], str(w), "%d of %d" % (len(first), len(seeds)),
+                              "%.0f" % np.mean(first) if first else "-", str(inf), str(tr),
+                              "fixed" if w == H else ""])
     return ["## 3. Fixed large model vs adaptive (growing) model\n",
             "Both with the distilled 1%% memory and the dm row's tuned lr and replay_k; the fixed model is "
             "the dm row of section 2 (%d hidden units). The last column is not a tuned row: a fixed model of "
             "the adaptive model's start width, never grown, to tell what growing adds.\n" % H,
-            table(["path", "stream", "fixed %d: accuracy" % H, "adaptive: accuracy", "difference",
+            block(["path", "stream", "fixed %d: accuracy" % H, "adaptive: accuracy", "difference",
                    "fixed: training GFLOP", "adaptive: training GFLOP", "ratio", "fixed: FLOPs/inference",
                    "adaptive: FLOPs/inference (final)", "ratio", "adaptive: final width",
-                   "reference: fixed at the start width (accuracy, training FLOPs ratio)"], rows) + "\n",
+                   "reference: fixed at the start width (accuracy, training FLOPs ratio)"], rows),
             "Training FLOPs: the sum over the stream of `ulearn_host.flops.learner_flops` at the model's "
             "size at each step (board: each learn_one with its replay_k replayed samples, none while the "
             "memory is empty; host: forward + backward for every row of every minibatch, new and replayed; "
             "both with the replay-accuracy checks that drive growth). Every size the adaptive models pass "
             "through, with all classes present (board train step: with replay_k replayed samples; host: one "
             "sample):\n",
-            table(["path", "stream", "hidden units", "reached in (seeds)", "at sample (mean)",
-                   "FLOPs/inference", "FLOPs/train step", ""], size_rows) + "\n"]
+            block(["path", "stream", "hidden units", "reached in (seeds)", "at sample (mean)",
+                   "FLOPs/inference", "FLOPs/train step", ""], size_rows)]
 
 
-def _sweep(d):
+def _sweep(d, fin):
     sw = d["sweep"]
     fracs = sorted(next(iter(sw["board"].values()))["dm"], key=float)
     rows = [[STREAM_NAMES[s], p, METHOD_NAMES[m].replace(" 1%", "")] + [ms(sw[p][s][m][f]) for f in fracs]
-            + [ms(finals(d["runs"][p][s]["joint"]))]
-            for s in sw["board"] for p, _ in PATHS for m in REPLAY_METHODS]
+            + [ms(fin[p, s]["joint"])] for s in sw["board"] for p, _ in PATHS for m in REPLAY_METHODS]
     caps = ["%s: %s rows" % (STREAM_NAMES[s], ", ".join("%d at %g%%" % (d["streams"][s]["caps"][f],
                                                                          100 * float(f)) for f in fracs))
             for s in sw["board"]]
     return ["## 4. Replay budget: what closes the gap to joint training\n",
             "The test runs again with larger replay memories, as a share of each class's training rows (each "
             "row's settings tuned at 1%, not retuned). Average accuracy after the last task:\n",
-            table(["stream", "path", "replay set"] + ["%g%%" % (100 * float(f)) for f in fracs] + ["joint"],
-                  rows) + "\n",
+            block(["stream", "path", "replay set"] + ["%g%%" % (100 * float(f)) for f in fracs] + ["joint"],
+                  rows),
             "Replay memory sizes: %s.\n" % "; ".join(caps)]
 
 
@@ -409,7 +400,7 @@ def _board(c, run):
 
     versions = "; ".join(sorted(set(r["version"] for r in run["boards"].values() if "version" in r))) or "-"
     rows = [row("MicroPython " + t, r, True) for t, r in run["boards"].items()]
-    rows += [row(cpython[b], run["cpython"][b], False) for b in ("python", "ulab", "numpy")]
+    rows += [row(cpython[b], run["cpython"][b], False) for b in kernels]
     return md + [
         "Split-digits, the first two tasks ({0, 1} then {2, 3}), %d training samples (%d per task, seed 0's "
         "order), board path with the digits dm row's settings (hidden %d, lr %g, replay_k %d, a %d-row "
@@ -421,9 +412,9 @@ def _board(c, run):
         "probabilities may differ in a float32's last places.\n"
         % (run["n"], run["n"] // 2, c["hidden"], run["cfg"]["lr"], run["cfg"]["k"], run["cap"], run["n_test"],
            versions, run["heap_kb"]),
-        table(["where", "kernels", "test accuracy (classes 0-3)", "predictions equal to the reference's",
+        block(["where", "kernels", "test accuracy (classes 0-3)", "predictions equal to the reference's",
                "largest probability difference (first 20 test rows)", "ms per learn_one",
-               "live heap after the run"], rows) + "\n"]
+               "live heap after the run"], rows)]
 
 
 if __name__ == "__main__":

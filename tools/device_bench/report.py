@@ -102,6 +102,8 @@ step's garbage keeps it alive: growth in the first reading only is such garbage,
 learner keeps.
 
 {long}"""
+_FIXED = dict(warm=C.WARM, support=C.SUPPORT, min_steps=MIN_STEPS, heap=HEAP // 1024, grain=GRAIN,
+              probe=PROBE_STEPS, insns=round(1 / US_PER_INSN))  # the templates' constant figures
 
 
 def checks(res):
@@ -112,31 +114,25 @@ def checks(res):
 
     def check(name, target, measured, met):
         out.append({"target": "%s: %s" % (name, target), "measured": measured, "met": met})
+
+    def ratio(name, who, limit, of, r, at="", failed=None):  # "<who> learn_one <= <limit>x <of>"
+        check(name, "%s learn_one <= %.1fx %s" % (who, limit, of), failed or "%.2fx%s" % (r, at),
+              None if failed else r <= limit)
     for name in res["order"]:
-        p, uc = res["cpython"][name]["python"], res["ulab"][name]
-        r = _r(p["learn"][0], p["flearn"][0])
-        check(name, "pure-Python learn_one <= %.1fx its floor (CPython)" % PY_TIME, "%.2fx" % r,
-              r <= PY_TIME)
-        for k in board:
-            s = bd[name][k]["summary"]
-            target = "%s learn_one <= %.1fx its floor's instructions (board)" % (_K[k], PY_TIME)
-            if s["flearn"][0] != s["flearn"][0]:
-                check(name, target, "not measured: the floor failed with %s"
-                      % bd[name][k]["floor_error"], None)
-            else:
-                r = _r(*_v(bd[name][k]))
-                check(name, target, "%.2fx%s" % (r, _at(s)), r <= PY_TIME)
+        p, uc, figs = res["cpython"][name]["python"], res["ulab"][name], [(k, bd[name][k]) for k in board]
+        ratio(name, "pure-Python", PY_TIME, "its floor (CPython)", _r(p["learn"][0], p["flearn"][0]))
+        for k, f in figs:
+            failed = f["summary"]["flearn"][0] != f["summary"]["flearn"][0]  # NaN: not measured
+            ratio(name, _K[k], PY_TIME, "its floor's instructions (board)", _r(*_v(f)), _at(f["summary"]),
+                  "not measured: the floor failed with %s" % f["floor_error"] if failed else None)
         for i, what, limit in ((0, "operations", ULAB_OPS), (1, "bytes", ULAB_BYTES)):
-            r = _r(uc["learn"][i], uc["flearn"][i])
-            check(name, "ulab learn_one <= %.1fx the floor's %s" % (limit, what), "%.2fx" % r,
-                  r <= limit)
-        for k in board:
-            f = bd[name][k]
+            ratio(name, "ulab", limit, "the floor's " + what, _r(uc["learn"][i], uc["flearn"][i]))
+        for k, f in figs:  # flat: no reading after the first differs, and none ends above it
+            h = f["heap_chunks"]
             check(name, "no heap growth over %d steps (board, %s)" % (f["long_steps"], _K[k]),
-                  "%+d B (%s)" % (_growth(f["heap_chunks"]), _range(f["heap_chunks"])),
-                  _flat(f["heap_chunks"]))
-        for k in board:
-            need, got = res["budget"][name][k], bd[name][k]["min_heap"]
+                  "%+d B (%s)" % (h[-1] - h[0], _heap(h)[0]), len(set(h[1:] or h)) == 1 and h[-1] <= h[0])
+        for k, f in figs:
+            need, got = res["budget"][name][k], f["min_heap"]
             err = _r(need - got, got) if got else float("nan")
             check(name, "ulearn budget within ±%d%% of the smallest heap (board, %s)"
                   % (BUDGET_ERR * 100, _K[k]), "%+.1f%% (plans %s, measured %s)"
@@ -150,17 +146,16 @@ def checks(res):
 def summary(res, targets):
     """The summary paragraph (without its "**Summary.**")."""
     order, bd = res["order"], res["board"]
-    text = "On the ulab path (CPython emulation) learn_one takes %s the floor's operations." % \
-        _span(_x(res["ulab"][n]["learn"][0], res["ulab"][n]["flearn"][0]) for n in order)
+    text = "On the ulab path (CPython emulation) learn_one takes %s the floor's operations." % _span(
+        _x(res["ulab"][n]["learn"][0], res["ulab"][n]["flearn"][0]) for n in order)
     if "error" in bd:
         text = "The QEMU board was not run (%s). %s" % (bd["error"].splitlines()[0], text)
     else:
-        ratios = [_span(_x(*_v(bd[n][k])) for n in order) for k in KERNELS]
-        heaps = [_span(_kb(bd[n][k]["min_heap"], "%.1f") for n in order) for k in KERNELS]
-        text = ("On the QEMU Cortex-M3 board (MicroPython v1.29 + ulab 6.12, %d KB heap), learn_one "
-                "costs %s its floor's instructions with ulab kernels and %s with pure-Python ones; "
-                "%d steps run in %s KB of heap (ulab) and %s KB (pure Python). %s"
-                % (HEAP // 1024, *ratios, MIN_STEPS, *heaps, text))
+        text = ("On the QEMU Cortex-M3 board (MicroPython v1.29 + ulab 6.12, %d KB heap), learn_one costs %s "
+                "its floor's instructions with ulab kernels and %s with pure-Python ones; %d steps run in %s "
+                "KB of heap (ulab) and %s KB (pure Python). %s" % (
+                    HEAP // 1024, *[_span(_x(*_v(bd[n][k])) for n in order) for k in KERNELS], MIN_STEPS,
+                    *[_span(_kb(bd[n][k]["min_heap"], "%.1f") for n in order) for k in KERNELS], text))
     missed = "; ".join("%(target)s: %(measured)s" % t for t in targets if t["met"] is False)
     return text + (" **Missed:** %s." % missed if missed else "")
 
@@ -170,60 +165,52 @@ def headline(res):
     heaps."""
     bd = res["board"]
     return [] if "error" in bd else [{
-        "caption": "The QEMU Cortex-M3 board: learn_one in ms of board time (mean ± std over "
-                   "steps), its ratio to the floor's instructions, and the smallest heap for "
-                   "load + %d steps." % MIN_STEPS,
+        "caption": "The QEMU Cortex-M3 board: learn_one in ms of board time (mean ± std over steps), its "
+                   "ratio to the floor's instructions, and the smallest heap for load + %d steps."
+                   % MIN_STEPS,
         "columns": ["config", "ulab learn_one ms", "ratio", "pure Python learn_one ms", "ratio",
                     "smallest heap KB (ulab / pure Python)"],
-        "rows": [[n] + [c for k in KERNELS for c in (_ms(bd[n][k]["summary"]["learn"]),
-                                                      _x(*_v(bd[n][k])))]
-                 + [" / ".join(_kb(bd[n][k]["min_heap"], "%.1f") for k in KERNELS)]
-                 for n in res["order"]]}]
+        "rows": [[n, *[c for k in KERNELS for c in (_ms(bd[n][k]["summary"]["learn"]), _x(*_v(bd[n][k])))],
+                  " / ".join(_kb(bd[n][k]["min_heap"], "%.1f") for k in KERNELS)] for n in res["order"]]}]
 
 
 def sections(res):
     """The page after its headline, one Markdown block; res as bench_device.plan returns it."""
     order, bd, cp, uc, cpu = res["order"], res["board"], res["cpython"], res["ulab"], res["cp"]
-    board = "error" not in bd
     fit = budget.costs().get("board", {})  # ulearn budget's calibration (tools/fit_budget.py)
+    pairs = [(n, k) for n in order for k in KERNELS]
     return PAGE.format(
-        setup=table(["configuration", "data", "bundle bytes"],
-                    [[C.NAMES[n], C.DATA[n], _n(res["bundle"][n])] for n in order]),
-        warm=C.WARM, support=C.SUPPORT, same_cpython=_all(cp[n]["same"] for n in order),
+        **_FIXED, runs=res["steps"]["runs"], steps=res["steps"]["cpython"], ulab_steps=res["steps"]["ulab"],
+        setup=_table("configuration | data | bundle bytes",
+                     [[C.NAMES[n], C.DATA[n], _n(res["bundle"][n])] for n in order]),
+        same_cpython=_all(cp[n]["same"] for n in order),
         diffs=", ".join("%s %.1e of %.0f" % (n, uc[n]["diff"], uc[n]["scale"]) for n in order),
-        board=_board(res) if board else _not_run(bd),
-        cp_about=cpu.get("about", "CircuitPython unix"), cp=_not_run(cpu) if "error" in cpu else table(
-            ["config", "kernels", "package B", "live heap B", "B / learn_one", "B / predict_one",
-             "smallest heap: load", "load + %d steps" % MIN_STEPS,
-             "board: load + %d steps" % MIN_STEPS],
+        board=_not_run(bd) or _board(res), cp_about=cpu.get("about", "CircuitPython unix"),
+        cp=_not_run(cpu) or _table(
+            "config | kernels | package B | live heap B | B / learn_one | B / predict_one | smallest heap: "
+            "load | load + %d steps | board: load + %d steps" % (MIN_STEPS, MIN_STEPS),
             [[n, _K[k], _n(c["package"]), _n(c["live"]), _n(c["learn"], "{:,.0f}"),
               _n(c["predict"], "{:,.0f}"), _n(c.get("min_heap_load")), _n(c["min_heap"]),
-              _n(bd[n][k]["min_heap"]) if board else ""]
-             for n in order for k in KERNELS for c in [cpu[n][k]]]),
-        min_steps=MIN_STEPS, fit="; ".join(
-            "%s: %.3f x resident%s" % (_K[k], 1 + fit[k]["scale"],
-                                        " %+d B" % fit[k]["const"] if fit[k]["const"] else "")
-            for k in KERNELS if k in fit) or "not calibrated",
-        budget=_not_run(bd) if not board else table(
-            ["config", "kernels", "planned need", "smallest heap (board)", "error",
-             "error, left out of the fit"],
+              "" if "error" in bd else _n(bd[n][k]["min_heap"])] for n, k in pairs for c in [cpu[n][k]]]),
+        fit="; ".join("%s: %.3f x resident%s" % (_K[k], 1 + f["scale"],
+                                                 " %+d B" % f["const"] if f["const"] else "")
+                      for k in KERNELS if k in fit for f in [fit[k]]) or "not calibrated",
+        budget=_not_run(bd) or _table(
+            "config | kernels | planned need | smallest heap (board) | error | error, left out of the fit",
             [[n, _K[k], _n(need), _n(got), "%+.1f%%" % (100 * _r(need - got, got)),
               "n/a" if loo is None else "%+.1f%%" % (100 * loo)]
-             for n in order for k in KERNELS
-             for need, got, loo in [(res["budget"][n][k], bd[n][k]["min_heap"],
-                                     fit.get(k, {}).get("errors", {}).get(n, [None, None])[1])]]),
-        runs=res["steps"]["runs"], steps=res["steps"]["cpython"], cpython=table(
-            ["config", "learn_one µs", "floor µs", "ratio", "predict_one µs", "floor µs", "ratio",
-             "numpy learn_one µs", "numpy predict_one µs"],
-            [[n, _pm(p["learn"]), _pm(p["flearn"]), _x(p["learn"][0], p["flearn"][0]),
-              _pm(p["predict"]), _pm(p["fpredict"]), _x(p["predict"][0], p["fpredict"][0]),
-              _pm(q["learn"], "%.1f"), _pm(q["predict"], "%.1f")]
-             for n in order for p, q in [(cp[n]["python"], cp[n]["numpy"])]]),
-        ulab_steps=res["steps"]["ulab"], ulab=table(
-            ["config", "ops / learn_one", "floor ops", "ratio", "bytes / learn_one", "floor bytes",
-             "ratio", "predict ops (learner / floor)", "predict bytes (learner / floor)"],
+             for n, k in pairs for need, got in [(res["budget"][n][k], bd[n][k]["min_heap"])]
+             for loo in [fit.get(k, {}).get("errors", {}).get(n, [None, None])[1]]]),
+        cpython=_table(
+            "config | learn_one µs | floor µs | ratio | predict_one µs | floor µs | ratio"
+            " | numpy learn_one µs | numpy predict_one µs",
+            [[n, *_vs(p, "learn", _pm), *_vs(p, "predict", _pm), _pm(q["learn"], "%.1f"),
+              _pm(q["predict"], "%.1f")] for n in order for p, q in [(cp[n]["python"], cp[n]["numpy"])]]),
+        ulab=_table(
+            "config | ops / learn_one | floor ops | ratio | bytes / learn_one | floor bytes | ratio"
+            " | predict ops (learner / floor) | predict bytes (learner / floor)",
             [[n, "%.1f" % u["learn"][0], "%.1f" % u["flearn"][0], _x(u["learn"][0], u["flearn"][0]),
-              _n(u["learn"][1], "{:,.0f}"), _n(u["flearn"][1], "{:,.0f}"),
+              "{:,.0f}".format(u["learn"][1]), "{:,.0f}".format(u["flearn"][1]),
               _x(u["learn"][1], u["flearn"][1]), "%.1f / %.1f" % (u["predict"][0], u["fpredict"][0]),
               "{:,.0f} / {:,.0f}".format(u["predict"][1], u["fpredict"][1])]
              for n in order for u in [uc[n]]]),
@@ -234,34 +221,38 @@ def sections(res):
 
 
 def _board(res):
-    order, bd, about = res["order"], res["board"], res["board"]["board"]
-    calls = table(
-        ["config", "kernels", "learn_one ms", "floor ms", "ratio", "predict_one ms", "floor ms",
-         "ratio", "B / learn_one", "floor B", "B / predict_one", "package B", "live heap B",
-         "smallest heap: load", "load + %d steps" % MIN_STEPS, "floor's arrays"],
-        [[n, _K[k], _ms(s["learn"]), _ms(s["flearn"]) + _at(s), _x(*_v(f)), _ms(s["predict"]),
-          _ms(s["fpredict"]) + _at(s), _x(s["vpredict"][0], s["fpredict"][0]),
-          _n(int(s["learn"][2])),
-          "n/a" if s["flearn"][2] != s["flearn"][2] else _n(int(s["flearn"][2])),
-          _n(int(s["predict"][2])), _n(f["package"]), _n(f["live"]), _n(f.get("min_heap_load")),
-          _n(f["min_heap"]), f.get("versus", f)["same"]]
-         for k in KERNELS for n in order for f in [bd[n][k]] for s in [f["summary"]]])
+    bd, about = res["board"], res["board"]["board"]
+    pairs = [(n, k, bd[n][k]) for n in res["order"] for k in KERNELS]
     return BOARD.format(
-        mp=about["firmware"]["micropython"][:10], ulab_commit=about["firmware"]["ulab"][:10],
-        machine=about["machine"], heap=HEAP // 1024, shift=about["icount_shift"],
-        insns=round(1 / US_PER_INSN), steps=res["steps"]["board"], grain=GRAIN,
-        min_steps=MIN_STEPS, probe=PROBE_STEPS, chunk=res["steps"]["chunk"], calls=calls,
-        long=table(["config", "kernels", "steps", "live heap after each chunk", "growth B",
-                    "numbers zeroed", "growth B"],
-                   [[n, _K[k], _n(f["long_steps"]), _range(f["heap_chunks"]),
-                     "%+d" % _growth(f["heap_chunks"]), _range(f["heap_zeroed"]),
-                     "%+d" % _growth(f["heap_zeroed"])]
-                    for n in order for k in KERNELS for f in [bd[n][k]]]),
-        restored=_all(bd[n][k]["restored"] for n in order for k in KERNELS))
+        **_FIXED, mp=about["firmware"]["micropython"][:10], ulab_commit=about["firmware"]["ulab"][:10],
+        machine=about["machine"], shift=about["icount_shift"], steps=res["steps"]["board"],
+        chunk=res["steps"]["chunk"], restored=_all(f["restored"] for _, _, f in pairs),
+        calls=_table(
+            "config | kernels | learn_one ms | floor ms | ratio | predict_one ms | floor ms | ratio"
+            " | B / learn_one | floor B | B / predict_one | package B | live heap B | smallest heap: load"
+            " | load + %d steps | floor's arrays" % MIN_STEPS,
+            [[n, _K[k], *_vs(s, "learn", _ms, _at(s), "v"), *_vs(s, "predict", _ms, _at(s), "v"),
+              *[_b(s[w][2]) for w in ("learn", "flearn", "predict")], _n(f["package"]), _n(f["live"]),
+              _n(f.get("min_heap_load")), _n(f["min_heap"]), f.get("versus", f)["same"]]
+             for k in KERNELS for n in res["order"] for f in [bd[n][k]] for s in [f["summary"]]]),
+        long=_table(
+            "config | kernels | steps | live heap after each chunk | growth B | numbers zeroed | growth B",
+            [[n, _K[k], _n(f["long_steps"]), *_heap(f["heap_chunks"]), *_heap(f["heap_zeroed"])]
+             for n, k, f in pairs]))
 
 
-def _not_run(part):
-    return "Not run: %s" % part["error"].splitlines()[0]
+def _table(head, rows):  # head as the page shows it: "config | kernels | ..."
+    return table(head.split(" | "), rows)
+
+
+def _vs(d, what, cell, at="", v=""):
+    """Cells: the learner's figure, its floor's (+ at: where the floor ran) and their ratio
+    (v="v": the learner's from the board's side-by-side run)."""
+    return [cell(d[what]), cell(d["f" + what]) + at, _x(d[v + what][0], d["f" + what][0])]
+
+
+def _not_run(part):  # "" when it ran
+    return "Not run: %s" % part["error"].splitlines()[0] if "error" in part else ""
 
 
 def _r(a, b):
@@ -294,6 +285,10 @@ def _n(v, fmt="{:,}"):
     return "n/a" if v is None else fmt.format(v)
 
 
+def _b(v):  # a board median of bytes (NaN: not measured)
+    return "n/a" if v != v else "{:,}".format(int(v))
+
+
 def _kb(n, fmt="%.0f"):
     return "n/a" if n is None else fmt % (n / 1024)
 
@@ -302,19 +297,10 @@ def _at(s):  # where the floor was compared, when it did not fit the board's hea
     return "" if s["heap"] == HEAP else " (at %d KB)" % (s["heap"] // 1024)
 
 
-def _growth(h):
-    return h[-1] - h[0]
-
-
-def _flat(h):  # the target: no reading after the first differs, and none ends above it
-    return max(h[1:] or h) == min(h[1:] or h) and _growth(h) <= 0
-
-
-def _range(h):
-    return "%d-%d B" % (min(h), max(h)) if min(h) != max(h) else "all %d B" % h[0]
+def _heap(h):  # a run's live-heap readings: their range, and the last less the first
+    return ["%d-%d B" % (min(h), max(h)) if min(h) != max(h) else "all %d B" % h[0], "%+d" % (h[-1] - h[0])]
 
 
 def _all(flags):
     flags = list(flags)
-    return "yes, all %d" % len(flags) if all(flags) else "NO for %d of %d" % (
-        flags.count(False), len(flags))
+    return "yes, all %d" % len(flags) if all(flags) else "NO for %d of %d" % (flags.count(False), len(flags))

@@ -23,7 +23,8 @@ def accs(rr):
 
 class Result:
     """``val[dom, method, frac, lr, passes]``, ``best[dom, method, frac]``,
-    ``runs[dom, method, frac]`` and ``cells[dom]`` (its (method, frac) in page order)."""
+    ``runs[dom, method, frac]``, ``cells[dom]`` (its (method, frac) in page order) and
+    ``keys``, every (dom, method, frac) in page order."""
 
     def __init__(self, res):
         c = res["config"]
@@ -37,6 +38,7 @@ class Result:
             self.best[k] = tuple(r["chosen"]) if r["chosen"] else None
             self.runs[k] = r["runs"]
             self.val.update({k + (lr, e): a for lr, e, a in r["validation"]})
+        self.keys = [(dom, m, f) for dom in self.doms for m, f in self.cells[dom]]  # page order
 
     def paired(self, dom, a, b):
         """Per-seed differences (same support set) of row a minus row b at the target budget."""
