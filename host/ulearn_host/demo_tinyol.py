@@ -12,7 +12,7 @@ import tempfile
 
 import numpy as np
 
-from . import datasets
+from . import datasets, evaluate
 from .progress import progress
 
 EXERCISES = {"PEN": "pendulum", "ABD": "abduction", "FEL": "forward elevation",
@@ -46,21 +46,17 @@ def _run(ckpt, seed, held_out, n_shuttle, quiet):
 
     clf = ulearn.Classifier(X.shape[1], capacity=8,
                             optimizer=ulearn.SGD(0.02, momentum=0.5, clip=5.0))
-    hits, arrivals = 0, []
-    for t, i in enumerate(progress(order, "learning on the board", quiet)):
-        label = names[y[i]]
-        if label not in clf.labels:
-            arrivals.append((t, label))
-        hits += clf.predict_one(X[i]) == label  # predict first, then learn
-        clf.learn_one(X[i], label)
-        if (t + 1) % 500 == 0:
-            ulearn.save(clf, ckpt)
-    ulearn.save(clf, ckpt)
+    labels = [names[v] for v in y[order]]
+    arrivals = [(t, lab) for t, lab in enumerate(labels) if lab not in labels[:t]]
+    hits = 0
+    for start in progress(range(0, len(order), 500), "learning on the board", quiet):
+        part = slice(start, start + 500)  # predict first, then learn; a checkpoint after each 500
+        hits += int(evaluate.prequential(clf, X[order[part]], labels[part]).sum())
+        ulearn.save(clf, ckpt)
     restored = ulearn.load(ckpt)  # as after a power cut
     test_idx = np.flatnonzero(test)
-    preds = [restored.predict_one(X[i]) for i in test_idx]
-    same = all(p == clf.predict_one(X[i]) for p, i in zip(preds, test_idx))
-    acc = float(np.mean([p == names[y[i]] for p, i in zip(preds, test_idx)]))
+    same = all(restored.predict_one(X[i]) == clf.predict_one(X[i]) for i in test_idx)
+    acc = float(evaluate.holdout(restored, X[test_idx], [names[v] for v in y[test_idx]])[0])
 
     # anomalies: decide on each reading, then learn from the ones that look normal
     Xs, ys = datasets.load_shuttle()

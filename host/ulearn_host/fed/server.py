@@ -7,6 +7,7 @@ device adapts from an initialisation.
 """
 import numpy as np
 
+from .. import evaluate
 from . import params
 from .client import ClientLost
 
@@ -72,5 +73,5 @@ def adapt_curve(make, theta, X_support, y_support, X_query, y_query, lr, shots=S
         while seen < n:
             clf.learn_one(X_support[seen], y_support[seen])
             seen += 1
-        out[n] = float(np.mean([clf.predict_one(x) == t for x, t in zip(X_query, y_query)]))
+        out[n] = float(evaluate.holdout(clf, X_query, y_query)[0])
     return out
