@@ -68,7 +68,7 @@ Test seeds: {seeds}; tuning seeds: {tune_seeds}. Run time per stage: {stages}; t
   unseen devices; figures are mean ± std over seeds.
 * **Costs** (`SimClient.fit`, from the rounds' history): a client's peak bytes are its weights and momentum plus
   the samples it holds (one for TinyReptile and Reptile, its dataset for FedAvg), the maximum over rounds and
-  seeds; MACs per round are its `learn_one` MACs in a round (`ulearn_host.flops`), the mean over rounds and seeds.
+  seeds; MACs per round are its `learn_one` MACs in a round (`ulearn_host.anatomy`), the mean over rounds and seeds.
   The bytes ratio is thus set by the rows a FedAvg client stores, the MACs ratio by k against E x those rows.
 
 ## 1. Settings chosen on the validation devices

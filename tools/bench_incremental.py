@@ -356,7 +356,7 @@ def _flops(c, d, seeds, fin):
                    "fixed: training GFLOP", "adaptive: training GFLOP", "ratio", "fixed: FLOPs/inference",
                    "adaptive: FLOPs/inference (final)", "ratio", "adaptive: final width",
                    "reference: fixed at the start width (accuracy, training FLOPs ratio)"], rows),
-            "Training FLOPs: the sum over the stream of `ulearn_host.flops.learner_flops` at the model's "
+            "Training FLOPs: the sum over the stream of `ulearn_host.anatomy.learner_flops` at the model's "
             "size at each step (board: each learn_one with its replay_k replayed samples, none while the "
             "memory is empty; host: forward + backward for every row of every minibatch, new and replayed; "
             "both with the replay-accuracy checks that drive growth). Every size the adaptive models pass "
