@@ -20,7 +20,7 @@ VERBS = list(cli.VERBS)
 BAD = {
     "demo": [["nope"], ["tinyol", "--device", "a0"]],
     "datasets": [["extra"]],
-    "train": [["--data", "nope"], ["--epochs", "many"]],
+    "train": [["--epochs", "many"], ["--hidden", "wide"]],
     "export": [[], ["m.npz", "--replay-method", "nope"]],
     "stream": [["--split", "nope"]],
     "budget": [["b.npz", "--board", "nope"], ["b.npz", "--kernels", "nope"],

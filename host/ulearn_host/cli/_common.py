@@ -3,8 +3,8 @@ import errno
 import json
 import os
 
-# `--data` of train and stream: the tasks ulearn_host.tasks.load_task knows
-# (tasks.py declares no list of them; this is the only copy)
+# `--data` of train and stream: the built-in tasks, as ulearn_host.tasks.NAMES
+# (not imported here: building the parser stays light; a test checks they agree)
 TASKS = ("watch", "digits")
 
 

@@ -10,9 +10,13 @@ DESCRIPTION = (
 
 
 def add_arguments(p):
-    p.add_argument("--data", choices=TASKS, default=TASKS[0],
+    p.add_argument("--data", default=TASKS[0], metavar="|".join(TASKS) + "|FILE",
                    help="watch: smartwatch exercises, 26 window features, subjects 1-7 "
-                   "train / 8-10 test; digits: 8x8 images, 70/30 split (default %(default)s)")
+                   "train / 8-10 test; digits: 8x8 images, 70/30 split; or your own feature "
+                   "table: a CSV with a header row and a label column (--target), or an .npz "
+                   "with arrays X and y, split 70/30 per class (default %(default)s)")
+    p.add_argument("--target", default="label", metavar="COLUMN",
+                   help="the label column of a CSV --data (default %(default)s)")
     p.add_argument("--exclude", action="append", metavar="CLASS",
                    help="leave this class out (repeatable), e.g. for a board to learn later")
     p.add_argument("--hidden", type=int, nargs="+", default=[32],
@@ -29,7 +33,7 @@ def run(args):
     from .. import __version__, evaluate, tasks, train
     from ..files import atomic
     exclude = args.exclude or []
-    task = tasks.load_task(args.data)
+    task = tasks.load_task(args.data, args.target)
     keep = [c for c in task.names if c not in exclude]
     tasks.class_ids(task, exclude)  # names any unknown class
     tr = tasks.select(task, "train", keep)
