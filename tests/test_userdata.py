@@ -103,3 +103,24 @@ def test_a_missing_file_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "unknown task 'nope'; choose from: watch, digits, or give a CSV or .npz file" in err
     assert not (tmp_path / "m.npz").exists()
+
+
+def test_eval_scores_a_model_on_your_own_table(digits_csv, tmp_path, capsys):
+    import json
+    path, X, names = digits_csv
+    model = str(tmp_path / "model.npz")
+    assert main(["train", "--data", path, "--target", "digit", "--epochs", "5", "-o", model,
+                 "--json"]) == 0
+    trained = json.loads(capsys.readouterr().out)
+    png = tmp_path / "cm.png"
+    assert main(["eval", "--model", model, "--data", path, "--target", "digit",
+                 "--plot", str(png), "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["accuracy"] == trained["test_accuracy"] and r["samples"] == trained["test_samples"]
+    m = r["confusion"]
+    assert sum(map(sum, m)) == r["samples"] and sum(r["counts"].values()) == r["samples"]
+    assert sum(m[i][i] for i in range(len(m))) == round(r["accuracy"] * r["samples"])
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["eval", "--model", model, "--data", path, "--target", "digit",
+                 "--split", "all"]) == 0
+    assert "(all split, %d rows)" % len(names) in capsys.readouterr().out

@@ -48,3 +48,14 @@ def per_task(model, X, y, tasks, upto):
         idx = np.flatnonzero(np.isin(y, tasks[j]))
         row[j] = holdout(model, (X[i] for i in idx), y[idx])[0]
     return row
+
+
+def confusion(model, X, labels, classes):
+    """Counts of (true label, prediction) over rows ``X``: a list of rows, one per
+    class of ``classes`` (true), with a column per class and a last column for
+    predictions outside ``classes`` (a class the learner has and the data lacks)."""
+    col = {c: j for j, c in enumerate(classes)}
+    m = [[0] * (len(classes) + 1) for _ in classes]
+    for x, lab in zip(X, labels):
+        m[col[lab]][col.get(model.predict_one(x), len(classes))] += 1
+    return m

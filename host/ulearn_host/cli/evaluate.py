@@ -1,0 +1,72 @@
+"""ulearn eval: a model or bundle scored on a dataset, with its confusion matrix."""
+from ._common import TASKS, emit, require_file
+
+HELP = "score a model, bundle or pulled checkpoint on a dataset: accuracy, confusion matrix"
+DESCRIPTION = (
+    "Load a model, bundle or checkpoint with the device package's own loader and predict "
+    "each row of a dataset one sample at a time, as a board does: accuracy, per-class "
+    "counts and accuracy, and the confusion matrix (printed; as a picture with --plot).")
+
+
+def add_arguments(p):
+    p.add_argument("--model", required=True, help="model, bundle or checkpoint file (.npz)")
+    p.add_argument("--data", default=TASKS[0], metavar="|".join(TASKS) + "|FILE",
+                   help="a built-in task or your own feature table (as `ulearn train --data`; "
+                   "default %(default)s)")
+    p.add_argument("--target", default="label", metavar="COLUMN",
+                   help="the label column of a CSV --data (default %(default)s)")
+    p.add_argument("--split", choices=("test", "train", "all"), default="test",
+                   help="which rows of the 70/30 (or per-subject) split (default %(default)s)")
+    p.add_argument("--plot", metavar="PNG", help="also draw the confusion matrix to this file")
+
+
+def run(args):
+    import ulearn
+
+    from .. import evaluate, tasks
+    require_file(args.model)
+    clf = ulearn.load(args.model)
+    task = tasks.load_task(args.data, args.target)
+    rows = tasks.select(task, None if args.split == "all" else args.split)
+    labels = [task.names[v] for v in task.y[rows]]
+    classes = [c for c in task.names if c in set(labels)]
+    acc, per = evaluate.holdout(clf, task.X[rows], labels)
+    m = evaluate.confusion(clf, task.X[rows], labels, classes)
+    if args.plot:
+        _plot(m, classes, args.plot)
+    r = {"model": args.model, "data": args.data, "split": args.split, "samples": len(rows),
+         "accuracy": acc, "classes": classes, "per_class": per,
+         "counts": {c: sum(row) for c, row in zip(classes, m)},
+         "confusion": m, "plot": args.plot}
+    width = max(len(c) for c in classes + ["other"])
+    lines = ["%s on %s (%s split, %d rows): accuracy %.3f" % (args.model, args.data, args.split,
+                                                               len(rows), acc),
+             "confusion matrix (rows: true class, columns: predicted; 'other': a class "
+             "not in the data):",
+             " " * width + "".join(" %6s" % c[:6] for c in classes + ["other"])]
+    lines += ["%-*s" % (width, c) + "".join(" %6d" % n for n in row) + "   %d rows, %.3f"
+              % (sum(row), per[c]) for c, row in zip(classes, m)]
+    emit(args, r, "\n".join(lines))
+
+
+def _plot(m, classes, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ValueError("--plot needs matplotlib: pip install -e \".[plot]\"")
+    from ..files import atomic
+    fig, ax = plt.subplots(figsize=(1 + 0.5 * len(classes), 1 + 0.5 * len(classes)))
+    ax.imshow([row[:-1] for row in m], cmap="Blues")
+    ax.set_xticks(range(len(classes)), classes, rotation=90)
+    ax.set_yticks(range(len(classes)), classes)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    for i, row in enumerate(m):
+        for j, n in enumerate(row[:-1]):
+            ax.text(j, i, n, ha="center", va="center", fontsize=7)
+    fig.tight_layout()
+    with atomic(path) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
