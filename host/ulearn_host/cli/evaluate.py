@@ -63,9 +63,11 @@ def _plot(m, classes, path):
     ax.set_yticks(range(len(classes)), classes)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
+    top = max(max(row[:-1]) for row in m) or 1
     for i, row in enumerate(m):
-        for j, n in enumerate(row[:-1]):
-            ax.text(j, i, n, ha="center", va="center", fontsize=7)
+        for j, n in enumerate(row[:-1]):  # white on the dark cells
+            ax.text(j, i, n, ha="center", va="center", fontsize=7,
+                    color="white" if n > top / 2 else "black")
     fig.tight_layout()
     with atomic(path) as tmp:
         fig.savefig(tmp, format="png")
