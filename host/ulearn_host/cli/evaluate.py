@@ -30,8 +30,9 @@ def run(args):
     rows = tasks.select(task, None if args.split == "all" else args.split)
     labels = [task.names[v] for v in task.y[rows]]
     classes = [c for c in task.names if c in set(labels)]
-    acc, per = evaluate.holdout(clf, task.X[rows], labels)
-    m = evaluate.confusion(clf, task.X[rows], labels, classes)
+    m = evaluate.confusion(clf, task.X[rows], labels, classes)  # one prediction per row
+    acc = sum(row[i] for i, row in enumerate(m)) / max(len(rows), 1)
+    per = {c: row[i] / sum(row) for i, (c, row) in enumerate(zip(classes, m))}
     if args.plot:
         _plot(m, classes, args.plot)
     r = {"model": args.model, "data": args.data, "split": args.split, "samples": len(rows),
