@@ -43,6 +43,22 @@ class Clock:
         self.now += int(seconds * 1000)
 
 
+class FileSamples:
+    """Recorded samples (6 float32 each: g, rad/s) read from a file as the chip measures
+    them: in a board's heap the whole recording would crowd out the program under test."""
+
+    def __init__(self, path):
+        self.f = open(path, "rb")
+        self.n = self.f.seek(0, 2) // 24
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, k):
+        self.f.seek(24 * k)
+        return struct.unpack("<6f", self.f.read(24))
+
+
 class MPU6050:
     """The chip. samples: rows (ax, ay, az in g, wx, wy, wz in rad/s), one per
     period_ms from the first data read; faults: sample positions at which every

@@ -117,6 +117,22 @@ def test_save_replaces_the_old_checkpoint(ul, tmp_path):
     assert ul.load(path).labels == labels
 
 
+
+def test_a_learner_keeps_the_info_it_was_loaded_with(ul, tmp_path):
+    # a board's state keeps its bundle's metadata (the window recipe, what it was trained on)
+    bundle, state = str(tmp_path / "bundle.npz"), str(tmp_path / "state.npz")
+    info = {"dataset": "gestures.csv", "features": {"size": 100, "step": 50}}
+    ul.save(trained_classifier(ul), bundle, info)
+    clf = ul.load(bundle)
+    assert clf.info == info
+    clf.learn_one([9.0, 9.0, 9.0, 9.0], "d")
+    ul.save(clf, state)
+    assert ul.checkpoint.read_meta(state)["info"] == info
+    ul.save(clf, state, {"other": 1})  # given explicitly, it wins
+    assert ul.load(state).info == {"other": 1}
+    ul.save(trained_classifier(ul), state)  # a learner made in this program has none
+    assert ul.load(state).info is None and "info" not in ul.checkpoint.read_meta(state)
+
 # -- damage
 
 def saved_bytes(ul, tmp_path, learner=None):

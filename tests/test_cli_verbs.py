@@ -30,6 +30,9 @@ BAD = {
     "report": [["--docs"]],
     "deploy": [[], ["b.npz", "--mode", "nope"]],
     "run": [[]],
+    "record": [["--rate", "fast"], [], ["-o", "d", "--label", "A", "--labels-from", "1=A"],
+               ["-o", "d", "--label", "A", "--run", "s.py", "--listen"]],
+    "monitor": [["--seconds", "soon"], ["--plot"]],
     "pull": [["--dest"]],
     "package": [["--form", "auto"]],
     "firmware": [[], ["path", "--target", "nope"]],
@@ -52,6 +55,8 @@ MISSING = [
     ("deploy", ["{missing}"]),
     ("deploy", ["{bundle}", "--file", "{missing}"]),
     ("run", ["{missing}.py"]),
+    ("record", ["--run", "{missing}.py", "--label", "A", "-o", "{out}"]),
+    ("monitor", ["{missing}.py", "--plot", "{out}.png"]),
     ("firmware", ["build", "--target", "mpy-cross", "--force", "--src", "{missing}"]),
 ]
 NO_INPUT = {"datasets", "pull", "package", "vboard"}  # nothing of theirs can be missing

@@ -329,7 +329,6 @@ def SoftI2C(scl, sda, freq=400000):
 
 RUN = '''\
 import json
-import struct
 import sys
 import sim_machine
 sys.modules["machine"] = sim_machine  # over the unix port's own machine module
@@ -337,25 +336,9 @@ import board
 import sim_mpu6050 as sim
 import sensor_learn
 
-
-class Recording:
-    # the samples, read from /samples.f32 (6 float32 each) when the chip measures:
-    # in a board's heap they would crowd out the example
-    def __init__(self, path):
-        self.f = open(path, "rb")
-        self.n = self.f.seek(0, 2) // 24
-
-    def __len__(self):
-        return self.n
-
-    def __getitem__(self, k):
-        self.f.seek(24 * k)
-        return struct.unpack("<6f", self.f.read(24))
-
-
 r = json.load(open("/replay.json"))
 clock = sim.Clock()
-dev = sim.MPU6050(Recording("/samples.f32"), clock)
+dev = sim.MPU6050(sim.FileSamples("/samples.f32"), clock)
 sim.BUS = sim.Bus(dev)
 sim.PINS[board.D5] = sim.Button(dev, r["learn"])
 sim.PINS[board.D6] = sim.Button(dev, r["label"])

@@ -1,13 +1,26 @@
 # Entry points the host starts on a board (`ulearn run learn stream=...`):
 # learn from a labelled stream on flash, evaluate on one, checkpointing as it
 # goes. Progress goes to the console and a log file; the last line printed is
-# contract.REPORT + a JSON object, which the host parses.
+# contract.REPORT + a JSON object, which the host parses. While they run they
+# may print status lines (contract.STATUS + a JSON object: status) for
+# `ulearn monitor`; a program of one's own can print them too.
+import gc
 import json
 import os
+import time
 
 from .checkpoint import load, save
-from .contract import BUNDLE, CURSOR, LOG, LOG_MAX, PHI, REPORT, STATE, THETA
+from .contract import BUNDLE, CURSOR, LOG, LOG_MAX, PHI, REPORT, STATE, STATUS, THETA
 from .stream import Stream
+
+try:
+    _ms = time.ticks_ms  # MicroPython: wraps around after 2**30 ms
+except AttributeError:
+    _ns = getattr(time, "monotonic_ns")  # CircuitPython, CPython (not in MicroPython's stubs)
+
+    def _ms():
+        return _ns() // 1000000
+_mem_free = getattr(gc, "mem_free", None)  # None on CPython
 
 
 def open_learner(bundle=BUNDLE, state=STATE):
@@ -22,29 +35,48 @@ def open_learner(bundle=BUNDLE, state=STATE):
         return load(bundle), bundle
 
 
-def learn(stream, every=100, passes=1, bundle=BUNDLE, state=STATE, log=LOG):
+def learn(stream, every=100, passes=1, bundle=BUNDLE, state=STATE, log=LOG, status=0):
     """Prequential learning from the stream file `stream`: predict each sample, then learn it.
 
     `passes` times over the stream, read from flash again on each pass; saves to `state` every
-    `every` samples and at the end, logs (say) and prints the report line (report).
+    `every` samples and at the end, logs (say) and prints the report line (report). With
+    `status` > 0, prints a status line every `status` samples (n, pred, conf, y, acc, classes).
     """
     clf, src = open_learner(bundle, state)
     s = Stream(stream)
     n = hits = 0
     for _ in range(passes):
         for x, y in s:
-            hits += clf.predict_one(x) == y
+            if status and (n + 1) % status == 0:
+                # one prediction either way: the probabilities give the label too
+                pred, conf = _best(clf.labels, clf.predict_proba_one(x))
+            else:
+                pred = clf.predict_one(x)
+            hits += pred == y
             clf.learn_one(x, y)
             n += 1
             if n % every == 0:
                 save(clf, state)
                 say(log, "learn: %d samples, prequential accuracy %.3f, saved %s"
                     % (n, hits / n, state))
+            if status and n % status == 0:
+                _status({"n": n, "pred": pred, "conf": conf, "y": y, "acc": hits / n,
+                         "classes": len(clf.labels)})
     save(clf, state)
     say(log, "learn: done, %d samples from %s (%d passes), %d classes"
         % (n, stream, passes, len(clf.labels)))
     report("learn", {"n": n, "passes": passes, "prequential": hits / max(n, 1),
                      "start": src, "classes": clf.labels})
+
+
+def _best(labels, p):
+    # (label, probability) of the most probable label, the first on ties as predict_one;
+    # (None, None) before the first label
+    best, conf = None, None
+    for label in labels:
+        if conf is None or p[label] > conf:
+            best, conf = label, p[label]
+    return best, conf
 
 
 def evaluate(stream, bundle=BUNDLE, state=STATE, log=LOG):
@@ -130,6 +162,24 @@ def report(entry, fields):
     """Print contract.REPORT + the JSON of fields, with "entry": entry; the host parses it."""
     fields["entry"] = entry
     print(REPORT + json.dumps(fields))
+
+
+def status(fields):
+    """Print a status line: contract.STATUS + the JSON of fields, for `ulearn monitor`.
+
+    Adds "ms" (the board's milliseconds: time.ticks_ms, or time.monotonic_ns() // 1000000)
+    and "heap" (gc.mem_free(), without collecting first; left out on CPython). Fields, all
+    optional: n (steps so far), pred (predicted label), conf (its probability), y (the true
+    label), acc (running prequential accuracy), classes (classes known), score (anomaly
+    score), threshold, alarm (bool). Changes fields in place.
+    """
+    fields["ms"] = _ms()
+    if _mem_free:
+        fields["heap"] = _mem_free()
+    print(STATUS + json.dumps(fields))
+
+
+_status = status  # learn's argument `status` hides the function
 
 
 def say(log, msg):

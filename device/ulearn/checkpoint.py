@@ -39,9 +39,12 @@ def kinds():
 def save(learner, path, info=None):
     """Write learner to the .npz file path, through path + ".tmp" renamed over it.
 
-    info: an optional small dict of JSON metadata (what a bundle was trained on). Raises
-    OSError (e.g. a full filesystem: path then stays as it was).
+    info: an optional small dict of JSON metadata (what a bundle was trained on); by default
+    the info the learner was loaded with (learner.info), so a board's state keeps its bundle's.
+    Raises OSError (e.g. a full filesystem: path then stays as it was).
     """
+    if info is None:
+        info = getattr(learner, "info", None)
     m = {"format": FORMAT, "version": VERSION, "kind": learner.kind,
          "config": learner.config(), "state": learner.state()}
     if info:
@@ -84,7 +87,11 @@ def _chunks(a, shape, code):
 # -- load
 
 def load(path, max_bytes=262144):
-    """Load a checkpoint written by save(); falls back to PATH.tmp."""
+    """Load a checkpoint written by save(); falls back to PATH.tmp.
+
+    The learner's info attribute is the checkpoint's info metadata (None without), which
+    save() writes again.
+    """
     try:
         return _load(path, max_bytes)
     except (OSError, CheckpointError) as e:
@@ -125,6 +132,7 @@ def _load(path, max_bytes):
             learner.set_state(meta["state"])
         except (ValueError, TypeError, KeyError) as e:  # e.g. a replay state not matching its rows
             raise CheckpointError("state does not match the arrays: %s" % e)
+    learner.info = meta.get("info")
     return learner
 
 

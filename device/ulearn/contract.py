@@ -12,3 +12,7 @@ PHI = HOME + "/phi.npz"  # the weights after this board's local training
 CURSOR = HOME + "/cursor.txt"  # where the board's stream continues
 STREAM = HOME + "/learn.npz"  # where a board keeps the stream it trains on
 REPORT = "ulearn-report "
+# A status line while a program runs: STATUS + a JSON object of any of n
+# (steps), pred, conf, y, acc, classes, score, threshold, alarm, with the
+# board's ms and heap free (app.status); `ulearn monitor` draws them.
+STATUS = "ulearn-status "

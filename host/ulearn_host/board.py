@@ -47,7 +47,8 @@ def resolve(device):
 
 
 class Board:
-    """A connected board in its raw REPL (soft-reset first unless ``soft_reset=False``).
+    """A connected board in its raw REPL (soft-reset first unless ``soft_reset=False``);
+    with ``listen=True`` only connected, its program left running (read ``t.serial``).
 
     Examples
     --------
@@ -56,7 +57,7 @@ class Board:
     '2\\n'
     """
 
-    def __init__(self, device="auto", soft_reset=True):
+    def __init__(self, device="auto", soft_reset=True, listen=False):
         from mpremote.commands import CommandError, do_connect
         from mpremote.main import State
         self.device = resolve(device)
@@ -66,6 +67,8 @@ class Board:
         except CommandError as e:
             raise BoardError("cannot connect to %s: %s" % (device, e))
         self.t = state.transport
+        if listen:
+            return
         try:
             with self._io("entering the raw REPL"):
                 self.t.enter_raw_repl(soft_reset=soft_reset)

@@ -276,7 +276,8 @@ def plan(source, board, *, capacity=None, package_bytes=None, ulab=None, mpy=Non
 
 def sparse_plan(bundle, support, budget_bytes, budget_macs=None, method="fisher", seed=0):
     """The channels a board would train (``Classifier.select_updates``, run
-    here on the device code) for the support set in stream file `support`
+    here on the device code) for the support set in stream file `support` (or a
+    tuple ``(samples, labels)``)
     within the budgets, with the cost of training the head alone and of
     training every channel (full fine-tuning) for comparison.
 
@@ -293,9 +294,12 @@ def sparse_plan(bundle, support, budget_bytes, budget_macs=None, method="fisher"
     clf = ulearn.load(os.fspath(bundle))
     if not isinstance(clf, ulearn.Classifier):
         raise ValueError("sparse updates need a Classifier bundle")
-    s = Stream(os.fspath(support))
-    sel = clf.select_updates(s.column(0), list(s.column(1)), budget_bytes, budget_macs,
-                             method, seed)
+    if isinstance(support, tuple):  # (samples, labels) already in memory
+        X, y = support
+    else:
+        s = Stream(os.fspath(support))
+        X, y = s.column(0), list(s.column(1))
+    sel = clf.select_updates(X, y, budget_bytes, budget_macs, method, seed)
     sc = anatomy.sparse_costs(clf)
     adds = sparse.allocated(sc["dims"], [len(p) for p in sel["picks"]], sc["top"])
     return {"picks": sel["picks"], "cost": sel["cost"], "head_only": sc["head_only"],

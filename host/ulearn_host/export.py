@@ -18,7 +18,7 @@ from .train import classifier, embed
 
 
 def export(model, out, int8=False, capacity=None, optimizer=None, stats_window=0,
-           trainable_last=False, replay=0, replay_k=1, distil=None, **grow):
+           trainable_last=False, replay=0, replay_k=1, distil=None, task=None, **grow):
     """Write the bundle for `model` (a ``ulearn train`` output) to `out`; returns its meta.
 
     Parameters
@@ -36,6 +36,9 @@ def export(model, out, int8=False, capacity=None, optimizer=None, stats_window=0
         "seed": 0}``: fill the replay memory with a set made from the model's
         training data in the space the board stores (after its frozen layers);
         the memory grows to hold it.
+    task : tasks.Task, optional
+        The data that set is made from (default: the data the model's metadata names); its
+        feature recipe goes into the bundle when the model has none.
     """
     meta = read_meta(str(model))
     if meta["kind"] != "Classifier":
@@ -61,7 +64,7 @@ def export(model, out, int8=False, capacity=None, optimizer=None, stats_window=0
                           replay_k=replay_k, **grow)
     info = dict(meta.get("info") or {})
     if distil:
-        Xs, ys = _distil(build(0), info, **distil)
+        Xs, ys = _distil(build(0), info, task, **distil)
         replay = max(replay, len(Xs))
     new = build(replay)
     if distil:
@@ -73,12 +76,24 @@ def export(model, out, int8=False, capacity=None, optimizer=None, stats_window=0
     return read_meta(str(out))
 
 
-def _distil(front, info, method="dm", fraction=0.01, per_class=None, seed=0):
+def _distil(front, info, task=None, method="dm", fraction=0.01, per_class=None, seed=0):
     # the model's training rows, through the bundle's frozen front end, distilled
     from . import distill, tasks
-    if "dataset" not in info:
-        raise ValueError("the model does not say which dataset it was trained on")
-    task = tasks.load_task(info["dataset"])
+    if task is None:
+        spec = info.get("data") or ({"path": info["dataset"]} if "dataset" in info else None)
+        if spec is None:
+            raise ValueError("the model does not say which dataset it was trained on: give "
+                             "--data")
+        if spec["path"] not in tasks.NAMES and not os.path.exists(spec["path"]):
+            raise ValueError("%s, the data the model was trained on, is not there: give --data"
+                             % spec["path"])
+        task = tasks.load_task(spec["path"], spec.get("target", "label"), spec.get("window"),
+                               spec.get("hop"))
+    if task.X.shape[1] != front.n_features:
+        raise ValueError("the data has %d features per row; the model takes %d"
+                         % (task.X.shape[1], front.n_features))
+    if "features" not in info and task.info.get("features"):
+        info["features"] = task.info["features"]
     rows = tasks.select(task, "train", front.labels)
     E = embed(front, task.X[rows])
     y = np.array([front.labels.index(task.names[v]) for v in task.y[rows]])

@@ -54,11 +54,12 @@ def _csv(path, target):
             raise ValueError("%s, row %d, column %r: no label" % (path, n, target))
         labels.append(label)
         for j, v in enumerate(v for i, v in enumerate(row) if i != t):
-            X[n - 1, j] = _number(v, "%s, row %d, column %r" % (path, n, columns[j]))
+            X[n - 1, j] = number(v, "%s, row %d, column %r" % (path, n, columns[j]))
     return X, labels, columns
 
 
-def _number(text, where):
+def number(text, where):
+    """float(text), checked to be a finite float32; ValueError naming `where` otherwise."""
     try:
         v = float(text)
     except ValueError:

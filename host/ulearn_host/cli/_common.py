@@ -8,6 +8,56 @@ import os
 TASKS = ("watch", "digits")
 
 
+DATA_HELP = (
+    "watch: smartwatch exercises, 26 window features, subjects 1-7 train / 8-10 test; digits: "
+    "8x8 images, 70/30 split; or a PATH of your own: a feature table (a CSV with a header row "
+    "and a label column, --target, or an .npz with arrays X and y; split 70/30 per class), or "
+    "raw readings cut into windows of features as the board computes them (--window, --hop): "
+    "a recording from `ulearn record` (.csv or .npz), a CSV of readings (a column per channel, "
+    "optionally time/timestamp; the label from --target or the file name up to its first "
+    "'.'), or a folder of such CSVs, one per recording (Edge Impulse's export: its "
+    "training/testing folders are kept)")
+
+
+def add_data(parser, default=TASKS[0], data=True, help=None):
+    """--data (unless ``data`` is False), --target, --window and --hop: the data a verb
+    reads, as :func:`ulearn_host.tasks.load_task` takes it (see :func:`load_data`)."""
+    if data:
+        parser.add_argument("--data", default=default, metavar="|".join(TASKS) + "|PATH",
+                            help=help or DATA_HELP + (" (default %(default)s)" if default
+                                                      else ""))
+    parser.add_argument("--target", default="label", metavar="COLUMN",
+                        help="the label column of a CSV (default %(default)s)")
+    parser.add_argument("--window", type=int, metavar="N",
+                        help="raw readings: readings per window (features of each window, "
+                        "as ulearn.Windower computes them on the board)")
+    parser.add_argument("--hop", type=int, metavar="H",
+                        help="raw readings: readings between window starts (default: --window, "
+                        "windows back to back)")
+
+
+def load_data(args, path=None, recipe=None, classes=True):
+    """The Task at ``path`` (default ``args.data``) with the --target, --window, --hop of
+    ``args``; for raw readings, a model's ``recipe`` (its info["data"]) gives the window and
+    hop that --window leaves out, and ``classes=False`` accepts one class (a new gesture)."""
+    from .. import tasks, windows
+    path = path or args.data
+    window, hop = args.window, args.hop
+    if (window is None and hop is None and (recipe or {}).get("window")
+            and (path == "watch" or (path != "digits" and windows.kind(path) != "table"))):
+        window, hop = recipe["window"], recipe.get("hop")
+    return tasks.load_task(path, args.target, window, hop, classes)
+
+
+def check_output(path):
+    """ValueError when the output ``path`` is a recording (``ulearn record`` writes DATA.csv
+    and DATA.npz): a model or stream must not overwrite one."""
+    from ..recording import is_recording
+    if os.path.isfile(path) and is_recording(path):
+        raise ValueError("%s is a recording (from `ulearn record`): give -o another name"
+                         % path)
+
+
 class UsageError(Exception):
     """Arguments argparse accepts but that do not go together: exit status 2."""
 

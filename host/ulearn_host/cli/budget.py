@@ -1,5 +1,7 @@
 """ulearn budget: the RAM and flash a bundle needs on each board profile."""
-from ._common import emit
+import os
+
+from ._common import UsageError, add_data, emit, load_data
 
 HELP = "RAM and flash a bundle needs on board profiles"
 DESCRIPTION = (
@@ -24,9 +26,11 @@ def add_arguments(p):
     p.add_argument("--kernels", choices=list(KERNELS),
                    help="plan for these kernels (default: what each profile's firmware has)")
     p.add_argument("--sparse", metavar="SUPPORT",
-                   help="also plan a sparse update (TinyTrain) from this support set, a stream "
-                   "file from `ulearn stream`: the channels of the frozen layers the board "
-                   "would train")
+                   help="also plan a sparse update (TinyTrain) from this support set: the "
+                   "channels of the frozen layers the board would train. A stream file from "
+                   "`ulearn stream`, or data of your own as `ulearn train --data` takes it "
+                   "(its training split): a feature table, or readings with --window, --hop")
+    add_data(p, data=False)
     p.add_argument("--budget-bytes", type=int,
                    help="memory budget of the sparse update (default: each board's RAM to spare)")
     p.add_argument("--budget-macs", type=int, help="backward MACs per step (default: no limit)")
@@ -37,6 +41,8 @@ def add_arguments(p):
 
 def run(args):
     from .. import budget
+    if (args.window or args.hop) and not args.sparse:
+        raise UsageError("--window and --hop go with --sparse")
     ulab = None if args.kernels is None else KERNELS[args.kernels]
     plans = [budget.plan(args.bundle, b, ulab=ulab) for b in (args.board or budget.profiles())]
     text = [budget.table(plans)]
@@ -48,15 +54,34 @@ def run(args):
 def _sparse(args, budget, plans):
     # each board's own selection within its RAM headroom, or one within --budget-bytes
     out, done = [], {}
+    support = _support(args)
     for p in plans:
         room = args.budget_bytes or p["ram"]["headroom"]
         if room < 1:
             raise ValueError("%s has no RAM to spare for a sparse update" % p["board"])
         if room not in done:
-            done[room] = budget.sparse_plan(args.bundle, args.sparse, room, args.budget_macs,
+            done[room] = budget.sparse_plan(args.bundle, support, room, args.budget_macs,
                                             args.method, args.seed)
             out.append(budget.sparse_table(done[room]))
         p["sparse"] = sp = done[room]
         out.append("%s: %s RAM to spare after this selection" % (
             p["board"], budget.kb(p["ram"]["headroom"] - sp["adds"])))
     return out
+
+
+def _support(args):
+    # a stream file as it is; anything else loaded as `train --data` loads it (training split),
+    # raw readings windowed as the bundle's model was unless --window says otherwise
+    import zipfile
+
+    from ulearn.checkpoint import read_meta
+
+    from .. import tasks
+    if os.path.isfile(args.sparse) and zipfile.is_zipfile(args.sparse):
+        with zipfile.ZipFile(args.sparse) as z:
+            if "x.npy" in z.namelist():
+                return args.sparse
+    info = read_meta(args.bundle).get("info") or {}
+    task = load_data(args, args.sparse, recipe=info.get("data"), classes=False)
+    rows = tasks.select(task, "train")
+    return [x.tolist() for x in task.X[rows]], [task.names[v] for v in task.y[rows]]

@@ -1,5 +1,5 @@
 """ulearn eval: a model or bundle scored on a dataset, with its confusion matrix."""
-from ._common import TASKS, emit, require_file
+from ._common import add_data, emit, load_data, require_file
 
 HELP = "score a model, bundle or pulled checkpoint on a dataset: accuracy, confusion matrix"
 DESCRIPTION = (
@@ -10,24 +10,26 @@ DESCRIPTION = (
 
 def add_arguments(p):
     p.add_argument("--model", required=True, help="model, bundle or checkpoint file (.npz)")
-    p.add_argument("--data", default=TASKS[0], metavar="|".join(TASKS) + "|FILE",
-                   help="a built-in task or your own feature table (as `ulearn train --data`; "
-                   "default %(default)s)")
-    p.add_argument("--target", default="label", metavar="COLUMN",
-                   help="the label column of a CSV --data (default %(default)s)")
+    add_data(p, help="a built-in task or data of your own, as `ulearn train --data`; raw "
+             "readings are windowed as the model's were unless --window says otherwise "
+             "(default %(default)s)")
     p.add_argument("--split", choices=("test", "train", "all"), default="test",
-                   help="which rows of the 70/30 (or per-subject) split (default %(default)s)")
+                   help="which rows of the split `ulearn train` makes (default %(default)s)")
     p.add_argument("--plot", metavar="PNG", help="also draw the confusion matrix to this file")
 
 
 def run(args):
     import ulearn
+    from ulearn.checkpoint import read_meta
 
     from .. import evaluate, tasks
     require_file(args.model)
     clf = ulearn.load(args.model)
-    task = tasks.load_task(args.data, args.target)
+    info = read_meta(args.model).get("info") or {}
+    task = load_data(args, recipe=info.get("data"), classes=False)  # one class scores too
     rows = tasks.select(task, None if args.split == "all" else args.split)
+    if not len(rows):
+        raise ValueError("%s has no %s rows (--split all: every row)" % (args.data, args.split))
     labels = [task.names[v] for v in task.y[rows]]
     classes = [c for c in task.names if c in set(labels)]
     m = evaluate.confusion(clf, task.X[rows], labels, classes)  # one prediction per row

@@ -1,7 +1,7 @@
 """ulearn export: a trained model -> the bundle a board loads."""
 import os
 
-from ._common import emit
+from ._common import UsageError, add_data, check_output, emit, load_data
 
 HELP = "turn a trained model into a bundle for a board"
 DESCRIPTION = (
@@ -36,6 +36,9 @@ def add_arguments(p):
     p.add_argument("--replay-method", choices=METHODS,
                    help="fill the replay memory from the model's training data: dm "
                    "(distribution matching), herding or random")
+    add_data(p, default=None, help="with --replay-method: the data the replay set is made "
+             "from, as `ulearn train --data` takes it (default: the data the model's metadata "
+             "names, windowed as the model's was)")
     p.add_argument("--replay-fraction", type=float, default=0.01,
                    help="size of that set as a fraction of each class's rows (default 0.01)")
     p.add_argument("--replay-per-class", type=int, help="or this many rows per class")
@@ -56,16 +59,25 @@ def run(args):
     from ..anatomy import describe, learner_flops
     opt = ulearn.SGD(args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
                      clip=args.clip)
-    distil = None
+    check_output(args.output)
+    distil = task = None
+    if (args.window or args.hop) and not args.data:
+        raise UsageError("--window and --hop go with --data")
+    if args.data and not args.replay_method:
+        raise UsageError("--data chooses the data of a replay set: give --replay-method too")
+    if args.replay_method and args.data:
+        from ulearn.checkpoint import read_meta
+        info = read_meta(args.model).get("info") or {}
+        task = load_data(args, recipe=info.get("data"))
     if args.replay_method:
         distil = {"method": args.replay_method, "fraction": args.replay_fraction,
                   "per_class": args.replay_per_class, "seed": args.seed}
     meta = export.export(args.model, args.output, int8=args.int8, capacity=args.capacity,
                          optimizer=opt, stats_window=args.stats_window,
                          trainable_last=args.trainable_last, replay=args.replay,
-                         replay_k=args.replay_k, distil=distil, grow_step=args.grow_step,
-                         max_hidden=args.max_hidden, grow_below=args.grow_below,
-                         grow_on_class=not args.no_grow_on_class)
+                         replay_k=args.replay_k, distil=distil, task=task,
+                         grow_step=args.grow_step, max_hidden=args.max_hidden,
+                         grow_below=args.grow_below, grow_on_class=not args.no_grow_on_class)
     c = meta["config"]
     cost = learner_flops(ulearn.load(args.output))
     r = {"bundle": args.output, "bytes": os.path.getsize(args.output),
@@ -74,11 +86,20 @@ def run(args):
          "extractor": c["extractor"], "hidden": c["hidden"], "optimizer": c["optimizer"],
          "replay": c["replay"], "replay_rows": meta["state"].get("replay", {}).get("n", 0),
          "replay_k": c["replay_k"], "flops_inference": cost["inference"],
-         "flops_train_step": cost["train_step"]}
+         "flops_train_step": cost["train_step"],
+         "features": (meta.get("info") or {}).get("features")}
     lines = ["wrote %s: %d bytes, format version %d" % (args.output, r["bytes"], r["format_version"]),
              describe(meta["kind"], c),
              "labels (%d of %d classes used): %s" % (len(r["labels"]), r["capacity"],
                                                     ", ".join(map(str, r["labels"])))]
+    f = r["features"] or {}
+    if "size" in f:  # the recipe the board's ulearn.Windower must follow
+        lines.append("features: windows of %d readings every %d, %d channels%s%s "
+                     "(ulearn.Windower(%d, %d, %d) on the board)"
+                     % (f["size"], f["step"], f["n_axes"],
+                        " (%s)" % ",".join(f["channels"]) if f.get("channels") else "",
+                        ", %g Hz" % f["rate_hz"] if f.get("rate_hz") else "",
+                        f["n_axes"], f["size"], f["step"]))
     if r["replay"]:
         lines.append("replay memory: %d rows filled, %d replayed per sample"
                      % (r["replay_rows"], r["replay_k"]))

@@ -1,16 +1,19 @@
 """ulearn stream: rows of a dataset as a stream file a board learns from."""
-from ._common import TASKS, emit
+from ._common import add_data, check_output, emit, load_data
 
 HELP = "write a labelled sample stream for a board to learn from"
-DESCRIPTION = ("Write rows of a dataset as a stream file (x.npy, y.npy, labels.json) that a "
-               "board reads one row at a time; copy it with `ulearn deploy --file`.")
+DESCRIPTION = ("Write rows of a dataset (a built-in one or your own: a feature table, or "
+               "recordings cut into windows of features) as a stream file (x.npy, y.npy, "
+               "labels.json) that a board reads one row at a time; copy it with `ulearn deploy "
+               "--file`.")
 
 
 def add_arguments(p):
-    p.add_argument("--data", choices=TASKS, default=TASKS[0],
-                   help="the dataset, split as `ulearn train` splits it (default %(default)s)")
-    p.add_argument("--split", choices=["train", "test"], default="train",
-                   help="its training or test rows (default %(default)s)")
+    add_data(p, help="a built-in task or data of your own, as `ulearn train --data` takes it "
+             "and splits it; raw readings become the windows of features the board would "
+             "compute (--window, --hop) (default %(default)s)")
+    p.add_argument("--split", choices=["train", "test", "all"], default="train",
+                   help="its training or test rows, or all of them (default %(default)s)")
     p.add_argument("--classes", type=lambda v: v.split(","),
                    help="comma-separated class names (default: all)")
     p.add_argument("--limit", type=int, help="at most this many rows")
@@ -26,8 +29,9 @@ def run(args):
 
     from .. import tasks
     from ..files import atomic
-    task = tasks.load_task(args.data)
-    rows = tasks.select(task, args.split, args.classes)
+    check_output(args.output)
+    task = load_data(args, classes=False)  # one recorded gesture is a stream too
+    rows = tasks.select(task, None if args.split == "all" else args.split, args.classes)
     if len(rows) == 0:
         raise ValueError("no %s rows of those classes in %s" % (args.split, args.data))
     if args.shuffle:

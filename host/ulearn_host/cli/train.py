@@ -1,5 +1,5 @@
 """ulearn train: a feature extractor and head trained on the host."""
-from ._common import TASKS, emit
+from ._common import add_data, check_output, emit, load_data
 
 HELP = "train a feature extractor and head on a dataset (host)"
 DESCRIPTION = (
@@ -10,13 +10,7 @@ DESCRIPTION = (
 
 
 def add_arguments(p):
-    p.add_argument("--data", default=TASKS[0], metavar="|".join(TASKS) + "|FILE",
-                   help="watch: smartwatch exercises, 26 window features, subjects 1-7 "
-                   "train / 8-10 test; digits: 8x8 images, 70/30 split; or your own feature "
-                   "table: a CSV with a header row and a label column (--target), or an .npz "
-                   "with arrays X and y, split 70/30 per class (default %(default)s)")
-    p.add_argument("--target", default="label", metavar="COLUMN",
-                   help="the label column of a CSV --data (default %(default)s)")
+    add_data(p)
     p.add_argument("--exclude", action="append", metavar="CLASS",
                    help="leave this class out (repeatable), e.g. for a board to learn later")
     p.add_argument("--hidden", type=int, nargs="+", default=[32],
@@ -32,8 +26,9 @@ def run(args):
 
     from .. import __version__, evaluate, tasks, train
     from ..files import atomic
+    check_output(args.output)
     exclude = args.exclude or []
-    task = tasks.load_task(args.data, args.target)
+    task = load_data(args)
     keep = [c for c in task.names if c not in exclude]
     tasks.class_ids(task, exclude)  # names any unknown class
     tr = tasks.select(task, "train", keep)
