@@ -24,6 +24,11 @@ BAD_X = [
     ([1.0, "2", 3.0, 4.0], TypeError, r"x\[1\] is '2', not a number"),
     ([None, 2.0, 3.0, 4.0], TypeError, r"x\[0\] is None, not a number"),
     ([1.0, 2.0, [3.0], 4.0], TypeError, r"x\[2\] is \[3.0\], not a number"),
+    # a glitching sensor: once in the input statistics, one such value made every weight nan
+    ([1.0, 2e19, 3.0, 4.0], ValueError, r"x\[1\] is 2e\+19: inputs must be within \+-1e\+15"),
+    ([1.0, 2.0, 3.0, -1.5e15], ValueError, r"x\[3\] is -1.5e\+15: inputs must be within"),
+    ([1e39, 2.0, 3.0, 4.0], ValueError, r"x\[0\] is 1e\+39: inputs must be within"),
+    ([1.0, 10 ** 30, 3.0, 4.0], ValueError, r"x\[1\] is 1e\+30: inputs must be within"),
 ]
 
 
@@ -49,6 +54,29 @@ def test_label_beyond_capacity_is_refused_and_changes_nothing(ul):
     with pytest.raises(ValueError, match="beyond capacity 3"):
         clf.add_class(99)
     assert snapshot(ul, clf) == before
+
+
+def test_inputs_at_the_limit_are_taken_and_the_learner_stays_usable(ul):
+    clf, det = learners(ul)
+    for x in ([1e15, -1e15, 0.0, 1.0], [1e14] * 4):
+        clf.learn_one(x, 0)
+        det.learn_one(x)
+    for x, y in blobs(200, n_classes=2, seed=1):  # then ordinary readings again
+        clf.learn_one(x, y)
+        det.learn_one(x)
+    p = clf.predict_proba_one([0.0, 1.0, 0.0, 1.0])
+    assert all(math.isfinite(v) for v in p.values()) and abs(sum(p.values()) - 1) < 1e-4
+    assert math.isfinite(det.score_one([0.0, 1.0, 0.0, 1.0]))
+
+
+def test_numpy_integer_labels_are_ints(ul):
+    np = pytest.importorskip("numpy")
+    clf, _ = learners(ul)  # labels 0 and 1
+    known = list(clf.labels)
+    clf.learn_one([0.0] * 4, np.int64(1))  # the known class 1, not a new one
+    clf.learn_one([0.0] * 4, np.int32(2))
+    assert clf.labels == known + [2] and all(type(v) is int for v in clf.labels)
+    assert clf.predict_one([0.0] * 4) in (0, 1, 2)
 
 
 @pytest.mark.parametrize("y", [1.5, None, (1,), [0]])

@@ -380,6 +380,8 @@ class Flash:
         self._step()
         os.rename(src, dst)
 
+    replace = rename  # CPython's os.replace too (MicroPython has only rename)
+
     def _step(self):
         if self.budget == 0:
             raise PowerCut()
@@ -416,3 +418,59 @@ def test_a_power_cut_at_any_byte_leaves_the_old_or_the_new(ul, tmp_path, monkeyp
         assert which, "cut at byte %d left a checkpoint that is neither" % budget
         seen[which[0]] += 1
     assert seen["old"] >= size and seen["new"] >= 1
+
+
+def test_two_power_cuts_in_a_row_on_fat_keep_a_completed_save(ul, tmp_path, monkeypatch):
+    # A cut between a FAT rename's remove and its move leaves only PATH.tmp; the next save
+    # must not write over it before it is in place. Cut a save, then cut the next one, at
+    # every 31st byte and at every step of the renames (at every byte of the second save
+    # when the first cut left only PATH.tmp).
+    ck = ul.checkpoint
+    path = str(tmp_path / "ck.npz")
+    learners = []
+    for k in range(3):
+        clf = ul.Classifier(3, 2, optimizer=ul.SGD(0.1))
+        for x, y in [([1.0, 0.0, 0.0], 0), ([0.0, 1.0, 0.0], 1), ([0.0, 0.0, 1.0], 1)][:k + 1]:
+            clf.learn_one(x, y)
+        learners.append(clf)
+    old, mid, new = learners
+    want = [snapshot(ul, c) for c in learners]
+    ul.save(new, path)
+    size = os.path.getsize(path)
+    cuts = sorted(set(range(0, size, 31)) | set(range(size - 2, size + 3)))
+
+    def cut_save(learner, budget):
+        flash = Flash(budget)
+        monkeypatch.setattr(ck, "open", flash.open, raising=False)
+        monkeypatch.setattr(ck, "os", flash)
+        try:
+            ul.save(learner, path)
+        except PowerCut:
+            pass
+        monkeypatch.undo()
+
+    def files():
+        return {p: open(p, "rb").read() for p in (path, path + ".tmp") if os.path.exists(p)}
+
+    pairs = only_tmp = 0
+    for first in cuts:
+        for p in files():
+            os.remove(p)
+        ul.save(old, path)
+        cut_save(mid, first)
+        after_first = files()
+        left_only_tmp = path not in after_first
+        only_tmp += left_only_tmp
+        for second in range(size + 3) if left_only_tmp else cuts:
+            for p in files():
+                os.remove(p)
+            for p, data in after_first.items():
+                with open(p, "wb") as f:
+                    f.write(data)
+            cut_save(new, second)
+            pairs += 1
+            got = snapshot(ul, ul.load(path))  # raises if nothing is loadable
+            assert got in want, "cuts at %d then %d left another learner" % (first, second)
+            if left_only_tmp:  # mid's save had completed but for the rename: not lost
+                assert got != want[0], "cuts at %d then %d lost mid's save" % (first, second)
+    assert only_tmp >= 1 and pairs >= size + len(cuts)

@@ -52,6 +52,7 @@ def test_bad_input_on_the_board(mp_module):
         ["ValueError", "x has 2 values, expected 3"],
         ["ValueError", "x[1] is nan: inputs must be finite"],
         ["TypeError", "x[1] is 'x', not a number"],
+        ["ValueError", "x[1] is 2e+19: inputs must be within +-1e+15 (a sensor glitch?)"],
         "accepted b",
         ["ValueError", "label 'c' would be class 3, beyond capacity 2"],
         ["a", "b"],

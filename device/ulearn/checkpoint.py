@@ -51,6 +51,7 @@ def save(learner, path, info=None):
         m["info"] = info
     meta = json.dumps(m).encode()
     tmp = path + ".tmp"
+    _finish_rename(tmp, path)
     try:
         with open(tmp, "wb") as f:
             z = zipstore.Writer(f)
@@ -63,6 +64,23 @@ def save(learner, path, info=None):
         raise
     if hasattr(os, "sync"):
         os.sync()
+    getattr(os, "replace", os.rename)(tmp, path)
+
+
+def _finish_rename(tmp, path):
+    # A FAT rename removes the target first: a cut between that and the move leaves only
+    # tmp, complete, which load() falls back to. Move it into place before tmp is written
+    # again, or a second cut there would leave nothing loadable. (Only tmp, and partial,
+    # means no save ever completed: nothing to lose.)
+    try:
+        os.stat(path)
+        return
+    except OSError:
+        pass
+    try:
+        os.stat(tmp)
+    except OSError:
+        return
     getattr(os, "replace", os.rename)(tmp, path)
 
 

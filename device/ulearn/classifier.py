@@ -12,6 +12,7 @@
 # trainable too (sparse updates, `ulearn.sparse`).
 from .backend import K
 from .base import Learner, base_layout, build_base, embed_size
+from . import inputs
 from .layers import Dense, dense_layout
 from .rng import Rng
 
@@ -69,9 +70,8 @@ class Classifier(Learner):
             self.replay.capacity if self.replay is not None else 0, self.optimizer)
 
     def _index(self, y):
-        # row of label y; -1 when y is new and there is room for it
-        if not isinstance(y, (int, str)):
-            raise TypeError("label %r must be an int or a str" % (y,))
+        # row of label y (as inputs.label gives it); -1 when y is new and there is room for it
+        y = inputs.label(y)
         for i in range(len(self.labels)):
             if self.labels[i] == y:
                 return i
@@ -84,12 +84,13 @@ class Classifier(Learner):
         """Row index of label y, adding a zero row when y is new.
 
         A zero row keeps the order of predictions among known classes. Raises TypeError unless
-        y is an int or a str, ValueError when y is new and all capacity rows are used.
+        y is an int or a str (an integer of another type, such as numpy.int64, counts as an
+        int), ValueError when y is new and all capacity rows are used.
         """
         i = self._index(y)
         if i < 0:
             i = len(self.labels)
-            self.labels.append(y)
+            self.labels.append(inputs.label(y))
             self.head.rows += 1
         return i
 

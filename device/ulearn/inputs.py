@@ -3,6 +3,10 @@
 # float("inf"), not math.inf: the compiler folds math.inf into a constant that
 # freezing the package into firmware (mpy-tool) writes as C that does not compile
 INF = float("inf")
+# The largest input taken: a reading beyond it is a glitch (a sensor's garbage, a float64
+# beyond float32). Its square, which the input statistics hold, stays far inside float32,
+# so one such reading cannot turn the statistics, and then every weight, into inf and nan.
+LIMIT = 1e15
 
 
 def finite(f):
@@ -17,9 +21,10 @@ def check_len(x, n):
 
 
 def number(v, i):
-    """x[i], passed as v, as a finite float (i names it in the errors).
+    """x[i], passed as v, as a finite float within ±LIMIT (i names it in the errors).
 
-    Raises TypeError when v is not a number (str and bytes included), ValueError on inf/nan.
+    Raises TypeError when v is not a number (str and bytes included), ValueError on inf/nan
+    or beyond LIMIT.
     """
     if isinstance(v, (str, bytes, bytearray)):
         raise TypeError("x[%d] is %r, not a number" % (i, v))
@@ -29,4 +34,20 @@ def number(v, i):
         raise TypeError("x[%d] is %r, not a number" % (i, v))
     if not finite(f):
         raise ValueError("x[%d] is %r: inputs must be finite" % (i, f))
+    if not -LIMIT <= f <= LIMIT:
+        raise ValueError("x[%d] is %g: inputs must be within +-%g (a sensor glitch?)"
+                         % (i, f, LIMIT))
     return f
+
+
+def label(y):
+    """y as a label: an int or a str; an integer of another type (numpy.int64) as an int.
+
+    Raises TypeError otherwise.
+    """
+    if isinstance(y, (int, str)):
+        return y
+    index = getattr(y, "__index__", None)  # integers of numpy and the like
+    if index is None:
+        raise TypeError("label %r must be an int or a str" % (y,))
+    return index()

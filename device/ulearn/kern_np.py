@@ -3,7 +3,7 @@
 # astype, few operations per call since every ulab operation allocates.
 import struct
 
-from .inputs import check_len, number
+from .inputs import LIMIT, check_len, number
 
 try:
     from ulab import numpy as np
@@ -70,15 +70,16 @@ def load_vec(x, out):
     """Copy user input x into out, refusing what is not a finite number.
 
     Returns out, or x itself when it is already a finite 1-D array of out's dtype (the kernels
-    only read their inputs). Raises ValueError (wrong length or shape, inf/nan) or TypeError
-    (not a number).
+    only read their inputs). Raises ValueError (wrong length or shape, inf/nan, beyond
+    inputs.LIMIT) or TypeError (not a number).
     """
     n = len(out)
     check_len(x, n)
     if isinstance(x, type(out)):
         if len(x.shape) != 1:
             raise ValueError("x must be 1-D, got shape %r" % (x.shape,))
-        if np.sum(np.isfinite(x)) == n:
+        # finite (checked first: a min or max may pass over a nan) and within +-LIMIT
+        if np.sum(np.isfinite(x)) == n and -LIMIT <= np.min(x) and np.max(x) <= LIMIT:
             if x.dtype == out.dtype:
                 return x  # the kernels only read their inputs: no copy
             out[:] = x
@@ -91,7 +92,8 @@ def load_vec(x, out):
             v = np.array(x, dtype=out.dtype)
         except (TypeError, ValueError):
             v = None
-        if v is not None and len(v.shape) == 1 and np.sum(np.isfinite(v)) == n:
+        if (v is not None and len(v.shape) == 1 and np.sum(np.isfinite(v)) == n
+                and -LIMIT <= np.min(v) and np.max(v) <= LIMIT):
             out[:] = v
             return out
     for i in range(n):

@@ -4,7 +4,7 @@
 import math
 from array import array
 
-from .inputs import INF, check_len, number
+from .inputs import LIMIT, check_len, number
 
 NAME = "python"
 _SIZE = {"f": 4, "b": 1}
@@ -63,22 +63,22 @@ def set_row(a, i, cols, values):
         k += 1
 
 
-_NINF = -INF
+_NLIMIT = -LIMIT
 
 
 def load_vec(x, out):
     """Copy user input x into out, refusing what is not a finite number; returns out.
 
     The fast loop stops at the first doubtful value, the checked one says why: ValueError
-    (wrong length, inf/nan) or TypeError (not a number).
+    (wrong length, inf/nan, beyond inputs.LIMIT) or TypeError (not a number).
     """
     n = len(out)
     check_len(x, n)
-    lo, hi = _NINF, INF
+    lo, hi = _NLIMIT, LIMIT
     i = 0
     try:
         for v in x:
-            if not lo < v < hi:
+            if not lo <= v <= hi:  # False for nan too
                 break
             out[i] = v
             i += 1
