@@ -232,11 +232,58 @@ def rewrite_meta(path, edit):
     (lambda m: m["state"].update(labels=list("abcdef")), "within capacity"),
     (lambda m: m["state"].update(n_seen=-3), "'n_seen' = -3 is not a count"),
     (lambda m: m.pop("state"), "no state"),
+    # crafted files that once escaped as TypeError or loaded and then failed on first use
+    (lambda m: m.update(kind=["Classifier"]), r"unknown learner kind \['Classifier'\]"),
+    (lambda m: m.update(kind={"a": 1}), "unknown learner kind"),
+    (lambda m: m["config"]["optimizer"].update(nesterov=True), "'optimizer' must hold only lr"),
+    (lambda m: m["config"].update(optimizer=[0.1]), "'optimizer' must hold only lr"),
+    (lambda m: m["state"].update(n_seen=10 ** 400), "'n_seen' = 1000.* is not a count"),
+    (lambda m: m["state"].update(stats_count=True), "'stats_count' = True is not a count"),
+    (lambda m: m.update(deep=json.loads("[" * 6000 + "]" * 6000)), "not valid JSON"),
 ])
 def test_every_header_field_is_validated(ul, tmp_path, edit, msg):
     path, _ = saved_bytes(ul, tmp_path)
+    try:
+        rewrite_meta(path, edit)
+    except RecursionError:  # CPython's json cannot write it either: write it by hand
+        rewrite_meta(path, lambda m: m.update(deep="DEEP"))
+        _replace_member(path, "meta.json", lambda b: b.replace(
+            b'"DEEP"', b"[" * 6000 + b"]" * 6000))  # 12 KB: within meta.json's limit
+    with pytest.raises(ul.CheckpointError, match=msg):
+        ul.load(path)
+
+
+def _replace_member(path, name, edit):
+    with zipfile.ZipFile(path) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    members[name] = edit(members[name])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        for n, b in members.items():
+            z.writestr(n, b)
+
+
+@pytest.mark.parametrize("edit,msg", [
+    (lambda m: m["state"].update(log_mean=1e308), r"'log_mean' = 1e\+308 is not a number in"),
+    (lambda m: m["state"].update(log_var=-1.0), "'log_var' = -1.0 is not a number in"),
+    (lambda m: m["state"].update(log_var=1e300), r"'log_var' = 1e\+300"),
+])
+def test_anomaly_statistics_are_validated(ul, tmp_path, edit, msg):
+    path, _ = saved_bytes(ul, tmp_path, trained_detector(ul))
     rewrite_meta(path, edit)
     with pytest.raises(ul.CheckpointError, match=msg):
+        ul.load(path)
+
+
+def test_a_threshold_past_float32_is_inf_not_an_overflow(ul):
+    det = trained_detector(ul)
+    det.log_mean, det.log_var, det.n_seen = 150.0, 30000.0, det.warmup
+    assert det.threshold > 1e38 and det.is_anomaly([0.0] * det.n_features) in (False, True)
+
+
+def test_a_negative_variance_is_refused(ul, tmp_path):
+    path, _ = saved_bytes(ul, tmp_path)
+    _replace_member(path, "scaler.var.npy", lambda b: b[:-4] + struct.pack("<f", -1.0))
+    with pytest.raises(ul.CheckpointError, match="a variance is negative"):
         ul.load(path)
 
 

@@ -93,7 +93,8 @@ class AnomalyDetector(Learner):
         """Score above which x is an anomaly (a float; inf during the warmup)."""
         if self.n_seen < self.warmup:
             return INF
-        return math.exp(self.log_mean + self.k * math.sqrt(self.log_var)) - _TINY
+        # at most exp(88), about float32's largest: past it the threshold is inf in all but name
+        return math.exp(min(self.log_mean + self.k * math.sqrt(self.log_var), 88.0)) - _TINY
 
     def is_anomaly(self, x):
         """True when score_one(x) > threshold (never during the warmup)."""

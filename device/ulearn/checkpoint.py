@@ -20,6 +20,8 @@ _MAX_META = 16384  # bytes of meta.json
 _MAX_DIM = 4096  # largest width of any layer or input
 _MAX_LAYERS = 8
 _MAX_REPLAY = 65536  # rows of a replay memory
+_MAX_COUNT = 1 << 53  # of samples seen: beyond it a count no longer fits a float exactly
+_OPTIMIZER = ("lr", "momentum", "weight_decay", "clip")  # SGD's settings
 
 
 class CheckpointError(ValueError):
@@ -144,7 +146,7 @@ def _load(path, max_bytes):
         _check_arrays(f, m, layout, max_bytes)
         learner = cls.from_config(c)  # allocates, now that sizes are known good
         for (name, shape, code), a in zip(layout, learner.arrays()):
-            _read_array(f, m[name + ".npy"], shape, code, a)
+            _read_array(f, m[name + ".npy"], shape, code, a, name.endswith(".var"))
         _check_state(meta["state"], learner)
         try:
             learner.set_state(meta["state"])
@@ -170,7 +172,7 @@ def _meta(f, m):
         raise CheckpointError("no meta.json: not a ulearn checkpoint")
     try:
         meta = json.loads(_read_member(f, m["meta.json"], _MAX_META).decode())
-    except ValueError as e:
+    except (ValueError, RuntimeError) as e:  # RuntimeError: nested too deeply to parse
         if isinstance(e, CheckpointError):
             raise
         raise CheckpointError("meta.json is not valid JSON")
@@ -181,7 +183,8 @@ def _meta(f, m):
     if not (isinstance(v, int) and OLDEST <= v <= VERSION):
         raise CheckpointError("checkpoint format version %r, this ulearn reads %d to %d"
                               % (v, OLDEST, VERSION))
-    if meta.get("kind") not in kinds():
+    kind = meta.get("kind")
+    if not isinstance(kind, str) or kind not in kinds():
         raise CheckpointError("unknown learner kind %r" % (meta.get("kind"),))
     check_config(meta.get("config"), meta["kind"])
     if not isinstance(meta.get("state"), dict):
@@ -210,7 +213,9 @@ def check_config(c, kind):
         raise CheckpointError("config field 'standardize' must be true or false")
     _field(c, "stats_window", int, 0, 1 << 30)
     opt = c.get("optimizer")
-    for key in ("lr", "momentum", "weight_decay", "clip"):
+    if not isinstance(opt, dict) or any(key not in _OPTIMIZER for key in opt):
+        raise CheckpointError("config field 'optimizer' must hold only %s" % ", ".join(_OPTIMIZER))
+    for key in _OPTIMIZER:
         _field(opt, key, float, 0.0, 0.999 if key == "momentum" else 1e6)
     ext = c.get("extractor")
     if not isinstance(ext, list) or len(ext) > _MAX_LAYERS:
@@ -279,8 +284,9 @@ def _check_arrays(f, m, layout, max_bytes):
         raise CheckpointError("arrays need %d bytes, more than max_bytes=%d" % (total, max_bytes))
 
 
-def _read_array(f, member, shape, code, a):
-    # stream a member into a preallocated array row by row, checking its CRC
+def _read_array(f, member, shape, code, a, variance=False):
+    # stream a member into a preallocated array row by row, checking its CRC (and, for a
+    # variance, that no value is negative)
     off, size, crc = member
     rows, cols = (1, shape[0]) if len(shape) == 1 else shape
     row_bytes = cols * npy.itemsize(code)
@@ -295,6 +301,8 @@ def _read_array(f, member, shape, code, a):
         vals = struct.unpack(fmt, b)
         if code == "f4" and not _finite(vals):
             raise CheckpointError("array data is not finite")
+        if variance and min(vals) < 0:
+            raise CheckpointError("a variance is negative")
         K.set_row(a, i, 0 if len(shape) == 1 else cols, vals)
     if c != crc:
         raise CheckpointError("array data is damaged (CRC mismatch)")
@@ -312,14 +320,17 @@ def _check_state(s, learner):
         if key not in s:
             raise CheckpointError("state has no %r" % key)
     for key in ("n_seen", "stats_count"):
-        if not isinstance(s[key], int) or s[key] < 0:
-            raise CheckpointError("state %r = %r is not a count" % (key, s[key]))
+        v = s[key]
+        if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= _MAX_COUNT:
+            raise CheckpointError("state %r = %r is not a count" % (key, v))
     if "labels" in s:
         labels = s["labels"]
         ok = isinstance(labels, list) and len(labels) <= learner.capacity
         if not ok or not all(isinstance(y, (int, str)) for y in labels) \
                 or len(set(labels)) != len(labels):
             raise CheckpointError("state labels are not distinct ints/strs within capacity")
-    for key in ("log_mean", "log_var"):
-        if key in s and not (isinstance(s[key], (int, float)) and _finite((s[key],))):
-            raise CheckpointError("state %r = %r is not finite" % (key, s[key]))
+    # log scores of float32 errors lie within about +-88 (their variance below 88 ** 2)
+    for key, lo, hi in (("log_mean", -200.0, 200.0), ("log_var", 0.0, 40000.0)):
+        v = s.get(key, 0.0)
+        if not (isinstance(v, (int, float)) and not isinstance(v, bool) and lo <= v <= hi):
+            raise CheckpointError("state %r = %r is not a number in [%g, %g]" % (key, v, lo, hi))
