@@ -236,9 +236,12 @@ def test_board_errors_are_clear(vboard, tmp_path):
     assert r.stderr.startswith("ulearn run: error: the board raised:\nTraceback")
     assert "ValueError: bad reading" in r.stderr
     r = ulearn_cmd("run", "-d", dev, "learn", "stream=/x.npz", check=False)
+    assert r.returncode == 1 and "stream=/x.npz: no such file on the board" in r.stderr
+    ok(dev, "cp", script, ":/x.npz")
+    r = ulearn_cmd("run", "-d", dev, "learn", "stream=/x.npz", check=False)
     assert r.returncode == 1 and "run `ulearn deploy` first" in r.stderr
-    r = ulearn_cmd("pull", "-d", dev, "--dest", str(tmp_path), "--json")
-    assert {p["action"] for p in as_json(r)} == {"missing"}
+    r = ulearn_cmd("pull", "-d", dev, "--dest", str(tmp_path), "--json", check=False)
+    assert r.returncode == 1 and "(nothing pulled)" in r.stderr
     r = ulearn_cmd("pull", "-d", "socket://127.0.0.1:1", check=False)
     assert r.returncode == 1 and r.stderr.startswith("ulearn pull: error: cannot connect to socket://")
 

@@ -215,9 +215,10 @@ def test_export_with_a_trainable_layer_and_a_replay_set(tmp_path, capsys, digits
     assert clf.hidden.n_out == 16 and clf.replay.n == 18
     plan = budget.plan(bundle, "rp2040")
     assert plan["ram"]["items"]["replay"] == 18 * (24 + 4 + 4)  # int8 embedding, scale, label
-    code, _, err = run_cli(capsys, "export", str(tmp_path / "m.npz"), "-o", bundle,
-                           "--trainable-last", "--replay-method", "dm", "--replay-fraction", "2")
-    assert code == 1 and "fraction" in err
+    with pytest.raises(SystemExit) as e:  # a usage error (exit 2)
+        run_cli(capsys, "export", str(tmp_path / "m.npz"), "-o", bundle,
+                "--trainable-last", "--replay-method", "dm", "--replay-fraction", "2")
+    assert e.value.code == 2 and "replay-fraction" in capsys.readouterr().err
     code, _, err = run_cli(capsys, "export", model, "-o", bundle, "--capacity", "10", "--trainable-last",
                            "--replay", "18", "--grow-step", "4", "--max-hidden", "20",
                            "--grow-below", "0.5", "--no-grow-on-class")

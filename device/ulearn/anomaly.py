@@ -118,11 +118,15 @@ class AnomalyDetector(Learner):
     def set_state(self, s):
         """Restore what state() returned, after the arrays are filled.
 
-        Raises KeyError on a missing key.
+        Raises KeyError on a missing key, ValueError on log statistics out of range.
         """
         self._set_base_state(s)
-        self.log_mean = s["log_mean"]
-        self.log_var = s["log_var"]
+        m, v = s["log_mean"], s["log_var"]
+        # log scores of float32 errors lie within about +-88, their variance below 88 ** 2
+        if not (isinstance(m, (int, float)) and -200 <= m <= 200
+                and isinstance(v, (int, float)) and 0 <= v <= 40000):
+            raise ValueError("log statistics %r, %r are out of range" % (m, v))
+        self.log_mean, self.log_var = m, v
 
     @staticmethod
     def layout(c):

@@ -41,12 +41,20 @@ def learn(stream, every=100, passes=1, bundle=BUNDLE, state=STATE, log=LOG, stat
     `passes` times over the stream, read from flash again on each pass; saves to `state` every
     `every` samples and at the end, logs (say) and prints the report line (report). With
     `status` > 0, prints a status line every `status` samples (n, pred, conf, y, acc, classes).
+    A sample of a new label when every head row is in use is skipped and counted (report
+    "skipped", and "no_room": those labels), not learned.
     """
     clf, src = open_learner(bundle, state)
     s = Stream(stream)
-    n = hits = 0
+    n = hits = skipped = 0
+    no_room = []
     for _ in range(passes):
         for x, y in s:
+            if y not in clf.labels and len(clf.labels) >= clf.capacity:
+                skipped += 1
+                if y not in no_room:
+                    no_room.append(y)
+                continue
             if status and (n + 1) % status == 0:
                 # one prediction either way: the probabilities give the label too
                 pred, conf = _best(clf.labels, clf.predict_proba_one(x))
@@ -65,8 +73,12 @@ def learn(stream, every=100, passes=1, bundle=BUNDLE, state=STATE, log=LOG, stat
     save(clf, state)
     say(log, "learn: done, %d samples from %s (%d passes), %d classes"
         % (n, stream, passes, len(clf.labels)))
+    if skipped:
+        say(log, "learn: skipped %d samples of %d new labels: all %d classes in use"
+            % (skipped, len(no_room), clf.capacity))
     report("learn", {"n": n, "passes": passes, "prequential": hits / max(n, 1),
-                     "start": src, "classes": clf.labels})
+                     "start": src, "classes": clf.labels, "skipped": skipped,
+                     "no_room": no_room})
 
 
 def _best(labels, p):

@@ -78,11 +78,10 @@ def load_vec(x, out):
     if isinstance(x, type(out)):
         if len(x.shape) != 1:
             raise ValueError("x must be 1-D, got shape %r" % (x.shape,))
-        # finite (checked first: a min or max may pass over a nan) and within +-LIMIT
+        if x.dtype == out.dtype and _small(x):
+            return x  # the kernels only read their inputs: no copy
         if np.sum(np.isfinite(x)) == n and -LIMIT <= np.min(x) and np.max(x) <= LIMIT:
-            if x.dtype == out.dtype:
-                return x  # the kernels only read their inputs: no copy
-            out[:] = x
+            out[:] = x  # another dtype (min and max after isfinite: they may pass over a nan)
             return out
     elif NAME == "ulab":
         # a list or array('f') converted in C (ulab refuses strings, numpy
@@ -92,13 +91,21 @@ def load_vec(x, out):
             v = np.array(x, dtype=out.dtype)
         except (TypeError, ValueError):
             v = None
-        if (v is not None and len(v.shape) == 1 and np.sum(np.isfinite(v)) == n
-                and -LIMIT <= np.min(v) and np.max(v) <= LIMIT):
+        if v is not None and len(v.shape) == 1 and _small(v):
             out[:] = v
             return out
     for i in range(n):
         out[i] = number(x[i], i)
     return out
+
+
+def _small(v):
+    # one op: |v| <= LIMIT implies every value finite and within +-LIMIT (a nan, an inf or
+    # an overflow fails the comparison); a vector above it goes to the checked loop
+    return np.dot(v, v) <= _LIMIT2
+
+
+_LIMIT2 = LIMIT * LIMIT
 
 
 def _rows(a, rows):

@@ -65,6 +65,10 @@ class Board:
         try:
             do_connect(state, Namespace(device=[self.device]))
         except CommandError as e:
+            port = self.device[5:] if self.device.startswith("port:") else self.device
+            if port.startswith("/") and not os.path.exists(port):  # a0 and the like too
+                raise BoardError("no such port %s (is the board plugged in? `mpremote connect "
+                                 "list` shows the ports there are)" % port)
             raise BoardError("cannot connect to %s: %s" % (device, e))
         self.t = state.transport
         if listen:

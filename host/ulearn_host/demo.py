@@ -29,6 +29,8 @@ from .run import entry_code, run as run_on
 from .vboard import VBoard, VBoardError
 
 NEW = "ROW"  # upright row: the exercise the board learns itself
+# what the demo writes over on a board named with --device (asked first: `ulearn demo --yes`)
+REPLACES = "%s and %s/ (bundle, state, log, learn.npz, test.npz)" % (deploy.LIB, deploy.HOME)
 
 
 def run(seed=0, quiet=False, device=None, out=None):

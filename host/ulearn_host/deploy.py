@@ -161,8 +161,9 @@ def _progress(bar):
 
 
 def pull(board, paths=PULL, dest=".", bar=None):
-    """Copy board files into `dest` (checked against the board's own hash);
-    missing ones are reported, not errors. Returns one dict per path."""
+    """Copy board files into `dest` (checked against the board's own hash; `dest` made
+    when the first arrives); missing ones are reported (action "missing"), not errors:
+    the caller decides (`ulearn pull` fails on them). Returns one dict per path."""
     out = []
     for path in paths:
         digest = board.sha256(path)
@@ -171,6 +172,7 @@ def pull(board, paths=PULL, dest=".", bar=None):
             continue
         data = board.read(path, _progress(bar))
         local = os.path.join(dest, PurePosixPath(path).name)
+        os.makedirs(dest, exist_ok=True)
         write_atomic(local, data)
         out.append({"path": path, "local": local, "bytes": len(data), "sha256": digest,
                     "action": "pulled"})

@@ -11,18 +11,47 @@ import os
 import numpy as np
 
 import ulearn
-from ulearn.checkpoint import read_meta
+from ulearn.checkpoint import _MAX_DIM, CheckpointError, _load, check_config, read_meta
 
 from .files import atomic
 from .train import classifier, embed
+
+ROOM = 4  # head rows for new classes a bundle has by default, beyond the trained ones
+
+
+def is_model(info):
+    """True for the info of a model file from ``ulearn train`` (not exported): export writes
+    info["bundle"], train does not. A checkpoint without info (``ulearn.save`` of one's own)
+    counts as a bundle."""
+    return isinstance(info, dict) and "bundle" not in info
+
+
+def load_bundle(path):
+    """The learner in the bundle at ``path``, loaded as a board's app loads it (every member's
+    CRC checked, the default max_bytes); ValueError naming the file for a damaged one or a
+    model not exported yet, OSError for a missing one."""
+    try:  # not ulearn.load: its fallback to PATH.tmp would check another file
+        learner = _load(str(path), ulearn.load.__defaults__[0])
+    except CheckpointError as e:
+        raise CheckpointError("%s: %s" % (path, e))
+    if is_model(learner.info):
+        raise ValueError("%s is a model from `ulearn train`, not a bundle: run `ulearn export "
+                         "%s` first" % (path, path))
+    return learner
 
 
 def export(model, out, int8=False, capacity=None, optimizer=None, stats_window=0,
            trainable_last=False, replay=0, replay_k=1, distil=None, task=None, **grow):
     """Write the bundle for `model` (a ``ulearn train`` output) to `out`; returns its meta.
 
+    The bundle is checked as a board loads it (the loader's limits, and ``ulearn.load``'s
+    default max_bytes, which the board's app uses) before it replaces `out`: a ValueError
+    leaves `out` as it was.
+
     Parameters
     ----------
+    capacity : int, optional
+        Head rows (default: the trained classes + ROOM, room for new ones).
     trainable_last : bool
         Keep the model's last hidden layer trainable on the board (the layer
         that can grow: ``grow_step``, ``max_hidden``, ``grow_below``, ``grow_on_class`` in
@@ -56,9 +85,18 @@ def export(model, out, int8=False, capacity=None, optimizer=None, stats_window=0
     head = (np.asarray(clf.head.W)[:rows], np.asarray(clf.head.b)[:rows])
     sc = clf.scaler
     stats = (sc.mean, sc.var, sc.count) if sc else None
+    classes = len(clf.labels)
+    if capacity is None:
+        capacity = min(max(clf.capacity, classes + ROOM), _MAX_DIM)
+    if capacity < classes:
+        raise ValueError("capacity %d is below the %d trained classes" % (capacity, classes))
+    if capacity > _MAX_DIM:
+        raise ValueError("capacity %d is more than a board loads (at most %d classes)"
+                         % (capacity, _MAX_DIM))
+    _check(replay=replay, replay_k=replay_k, **grow)
 
     def build(replay_rows):
-        return classifier(layers, head, clf.labels, stats, capacity=capacity or clf.capacity,
+        return classifier(layers, head, clf.labels, stats, capacity=capacity,
                           int8=int8, optimizer=optimizer or clf.optimizer,
                           stats_window=stats_window, trainable=trainable, replay=replay_rows,
                           replay_k=replay_k, **grow)
@@ -71,9 +109,28 @@ def export(model, out, int8=False, capacity=None, optimizer=None, stats_window=0
         new.load_replay(Xs, [new.labels[i] for i in ys])
     info["bundle"] = {"from": os.path.basename(str(model)), "int8": int8,
                       "capacity": new.capacity, "replay": dict(distil or {}, rows=replay)}
+    try:
+        check_config(new.config(), "Classifier")
+    except CheckpointError as e:
+        raise ValueError("a board could not load this bundle: %s" % e)
     with atomic(out) as tmp:
         ulearn.save(new, tmp, info)
+        try:
+            ulearn.load(tmp)  # as a board loads it, before it replaces `out`
+        except CheckpointError as e:
+            raise ValueError("a board could not load this bundle: %s (lower --capacity or "
+                             "--replay, or use --int8)" % str(e).split(": ", 1)[-1])
     return read_meta(str(out))
+
+
+def _check(**settings):
+    # settings against the board loader's limits, before allocating anything
+    c = ulearn.checkpoint
+    for key, hi in (("replay", c._MAX_REPLAY), ("replay_k", 64), ("grow_step", _MAX_DIM),
+                    ("max_hidden", _MAX_DIM)):
+        v = settings.get(key)
+        if v is not None and not 0 <= v <= hi:
+            raise ValueError("%s %d is beyond what a board loads (0 to %d)" % (key, v, hi))
 
 
 def _distil(front, info, task=None, method="dm", fraction=0.01, per_class=None, seed=0):

@@ -6,6 +6,7 @@ are returned parsed, so the host can act on what the board measured.
 """
 import ast
 import json
+import math
 import sys
 
 from ulearn.contract import REPORT
@@ -13,21 +14,93 @@ from ulearn.contract import REPORT
 from .board import BoardError
 
 
-def entry_code(name, args):
-    """Board code calling ``ulearn.app.<name>(**kwargs)`` from ``key=value`` strings."""
-    if not name.isidentifier() or name.startswith("_"):
-        raise ValueError("entry point %r is not a name in ulearn.app" % name)
+# the entry points' arguments that must be numbers in a range: name -> (type, minimum);
+# the others whose default is an int or float must be of that type, without a range
+LIMITS = {"every": (int, 1), "passes": (int, 1), "status": (int, 0), "steps": (int, 0),
+          "epochs": (int, 0), "budget_bytes": (int, 0), "budget_macs": (int, 0),
+          "lr": (float, 0)}
+# the arguments naming a file the entry point reads from the board: every entry point has one
+READS = ("stream", "support")
+_KINDS = {int: "an integer", float: "a number", str: "a board path"}
+
+
+def entries():
+    """The entry points of ``ulearn.app`` (its functions that read a stream file from the
+    board: an argument named in READS): name -> their parameters (inspect.Parameter)."""
+    import inspect
+
+    import ulearn.app as app
+    out = {}
+    for name, f in sorted(vars(app).items()):
+        if name[:1] != "_" and inspect.isfunction(f) and f.__module__ == app.__name__:
+            params = inspect.signature(f).parameters
+            if any(k in params for k in READS):
+                out[name] = params
+    return out
+
+
+def entry_args(name, args):
+    """The keyword arguments of ``ulearn.app.<name>`` from ``key=value`` strings, checked on
+    the host against its signature, LIMITS and READS: ValueError names what is wrong."""
+    known = entries()
+    if name not in known:
+        raise ValueError("%r is not an entry point of ulearn.app (they are %s)"
+                         % (name, ", ".join(known)))
+    params = known[name]
     kwargs = {}
     for a in args:
-        key, eq, value = a.partition("=")
+        key, eq, text = a.partition("=")
         if not eq or not key.isidentifier():
             raise ValueError("argument %r is not key=value" % a)
-        try:
-            kwargs[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            kwargs[key] = value  # a bare word: a string, e.g. a board path
-    call = ", ".join("%s=%r" % kv for kv in kwargs.items())
+        if key not in params:
+            raise ValueError("%s has no argument %r (its arguments are %s)"
+                             % (name, key, ", ".join(params)))
+        if key in kwargs:
+            raise ValueError("%s= is given twice" % key)
+        kwargs[key] = _value(key, text, params[key].default)
+    missing = [k for k, p in params.items() if p.default is p.empty and k not in kwargs]
+    if missing:
+        raise ValueError("%s needs %s" % (name, " ".join(k + "=..." for k in missing)))
+    return kwargs
+
+
+def _value(key, text, default):
+    # `text` as a Python literal, else a bare word (a string, e.g. a board path), checked
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        value = text
+    kind, low = LIMITS.get(key, (type(default), None))
+    if key in READS:
+        kind = str
+    elif kind not in (int, float) or (value is None and default is None):
+        return value  # e.g. log=None: no log
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    ok = (isinstance(value, str) if kind is str else
+          number and isinstance(value, int) if kind is int else
+          number and math.isfinite(value))
+    if not ok or (low is not None and value < low):
+        raise ValueError("%s=%s: %s must be %s%s" % (key, text, key, _KINDS[kind],
+                                                   "" if low is None else " >= %r" % low))
+    return value
+
+
+def entry_code(name, args):
+    """Board code calling ``ulearn.app.<name>(**kwargs)`` from ``key=value`` strings,
+    checked first (entry_args)."""
+    call = ", ".join("%s=%r" % kv for kv in entry_args(name, args).items())
     return "import ulearn.app\nulearn.app.%s(%s)\n" % (name, call)
+
+
+def require_reads(board, name, args):
+    """ValueError naming the files ``ulearn.app.<name>`` would read (READS) that are not on
+    `board`; `ulearn run` and `ulearn monitor` check before they start it."""
+    kwargs = entry_args(name, args)
+    missing = ["%s=%s" % (k, kwargs[k]) for k in READS
+               if k in kwargs and not board.exists(kwargs[k])]
+    if missing:
+        raise ValueError("%s: no such file on the board (copy one there with `ulearn deploy "
+                         "BUNDLE --file PATH`)" % ", ".join(missing))
 
 
 def run(board, code, out=None, timeout=None):

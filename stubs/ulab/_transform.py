@@ -21,7 +21,8 @@ def dot(m1, m2):
                          "use np.dot(m.T, v) (matrix . vector) instead")
     if a.shape[-1] != b.shape[0]:
         raise ValueError("dimensions do not match")
-    res = _np.dot(a.astype(_np.float32), b.astype(_np.float32))
+    with _np.errstate(over="ignore", invalid="ignore"):  # C overflows to inf, silently
+        res = _np.dot(a.astype(_np.float32), b.astype(_np.float32))
     if a.ndim == 1 and b.ndim == 1:
         _counter.record(_counter.array_bytes(4))   # the C code still builds a 1-element array
         return float(res)

@@ -93,3 +93,51 @@ def require_folder(path):
     if not os.path.isdir(path):
         code = errno.ENOTDIR if os.path.exists(path) else errno.ENOENT
         raise OSError(code, os.strerror(code), path)
+
+
+# -- argparse types for numbers that must make sense (a bad one: usage error, exit 2)
+
+def positive_int(text):
+    """argparse type: an int >= 1."""
+    return _number(text, int, "an integer >= 1", lambda v: v >= 1)
+
+
+def natural(text):
+    """argparse type: an int >= 0."""
+    return _number(text, int, "an integer >= 0", lambda v: v >= 0)
+
+
+def positive_float(text):
+    """argparse type: a finite number > 0."""
+    return _number(text, float, "a number > 0", lambda v: 0 < v < float("inf"))
+
+
+def nonnegative_float(text):
+    """argparse type: a finite number >= 0."""
+    return _number(text, float, "a number >= 0", lambda v: 0 <= v < float("inf"))
+
+
+def fraction(text):
+    """argparse type: a number in (0, 1]."""
+    return _number(text, float, "a number in (0, 1]", lambda v: 0 < v <= 1)
+
+
+def unit(text):
+    """argparse type: a number in [0, 1]."""
+    return _number(text, float, "a number in [0, 1]", lambda v: 0 <= v <= 1)
+
+
+def below_one(text):
+    """argparse type: a number in [0, 1)."""
+    return _number(text, float, "a number in [0, 1)", lambda v: 0 <= v < 1)
+
+
+def _number(text, kind, what, ok):
+    import argparse
+    try:
+        v = kind(text)
+    except ValueError:
+        v = None
+    if v is None or not ok(v):
+        raise argparse.ArgumentTypeError("%r is not %s" % (text, what))
+    return v

@@ -41,8 +41,10 @@ def add_arguments(p):
 
 def run(args):
     from .. import budget
+    from ..export import load_bundle
     if (args.window or args.hop) and not args.sparse:
         raise UsageError("--window and --hop go with --sparse")
+    load_bundle(args.bundle)  # a damaged bundle or a model is refused before planning
     ulab = None if args.kernels is None else KERNELS[args.kernels]
     plans = [budget.plan(args.bundle, b, ulab=ulab) for b in (args.board or budget.profiles())]
     text = [budget.table(plans)]

@@ -21,6 +21,8 @@ def add_arguments(p):
     p.add_argument("--device", default=None,
                    help="board demo: a real board (mpremote name or URL) instead of a "
                    "virtual one")
+    p.add_argument("--yes", action="store_true",
+                   help="with --device: replace the board's ulearn files without asking")
 
 
 def run(args):
@@ -28,6 +30,20 @@ def run(args):
     if args.device and args.which != "board":
         raise UsageError("--device is for the board demo; %s runs in-process" % args.which)
     demo = importlib.import_module(".." + DEMOS[args.which], __package__)
+    if args.device and not args.yes:
+        confirm("this replaces %s on %s" % (demo.REPLACES, args.device))
     more = {"device": args.device} if args.which == "board" else {}
     r = demo.run(seed=args.seed, quiet=args.json, **more)
     emit(args, r, demo.report(r))
+
+
+def confirm(what):
+    """Ask on the terminal whether to go on with `what`; ValueError (exit 1) unless the answer
+    is yes, or when stdin is not a terminal (then --yes says so)."""
+    import sys
+    if not sys.stdin.isatty():
+        raise ValueError("%s: pass --yes to go on (stdin is not a terminal to ask on)" % what)
+    sys.stderr.write("%s: continue? [y/N] " % what)
+    sys.stderr.flush()
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        raise ValueError("stopped: nothing was changed on the board")

@@ -31,11 +31,10 @@ def add_arguments(p):
 
 
 def run(args):
-    from ulearn.checkpoint import read_meta
-
     from .. import deploy
+    from ..export import load_bundle
     from ..progress import bytes_bar
-    read_meta(args.bundle)  # refuse a bad bundle before touching the board
+    load_bundle(args.bundle)  # refuse a bad bundle or a model before touching the board
     for p in args.file or []:
         require_file(p)
     with board(args) as b:

@@ -1,7 +1,8 @@
 """ulearn export: a trained model -> the bundle a board loads."""
 import os
 
-from ._common import UsageError, add_data, check_output, emit, load_data
+from ._common import (UsageError, add_data, below_one, check_output, emit, fraction, load_data,
+                      natural, nonnegative_float, positive_float, positive_int, unit)
 
 HELP = "turn a trained model into a bundle for a board"
 DESCRIPTION = (
@@ -13,25 +14,32 @@ DESCRIPTION = (
 
 
 def add_arguments(p):
+    from ulearn.checkpoint import _MAX_DIM as MAX_DIM
+
     from ..distill import METHODS
+    from ..export import ROOM
     p.add_argument("model", help="a model file from `ulearn train`")
     p.add_argument("-o", "--output", default="bundle.npz", help="bundle (default bundle.npz)")
     p.add_argument("--int8", action="store_true", help="store extractor weights as int8")
-    p.add_argument("--capacity", type=int,
-                   help="head rows: trained classes + room for new ones (default: the model's)")
-    p.add_argument("--lr", type=float, default=0.02, help="board learning rate (default 0.02)")
-    p.add_argument("--momentum", type=float, default=0.5, help="board momentum (default 0.5)")
-    p.add_argument("--weight-decay", type=float, default=0.0,
+    p.add_argument("--capacity", type=positive_int,
+                   help="head rows: trained classes + room for new ones the board learns "
+                   "(default: the trained classes + %d; at most %d)" % (ROOM, MAX_DIM))
+    p.add_argument("--lr", type=positive_float, default=0.02,
+                   help="board learning rate (default 0.02)")
+    p.add_argument("--momentum", type=below_one, default=0.5,
+                   help="board momentum, in [0, 1) (default 0.5)")
+    p.add_argument("--weight-decay", type=nonnegative_float, default=0.0,
                    help="board weight decay (default 0)")
-    p.add_argument("--clip", type=float, default=5.0, help="gradient norm clip (default 5)")
-    p.add_argument("--stats-window", type=int, default=0,
+    p.add_argument("--clip", type=nonnegative_float, default=5.0,
+                   help="gradient norm clip, 0 for none (default 5)")
+    p.add_argument("--stats-window", type=natural, default=0,
                    help="let the input statistics forget over this many samples (0: never)")
     p.add_argument("--trainable-last", action="store_true",
                    help="keep the last hidden layer trainable on the board (it can grow)")
-    p.add_argument("--replay", type=int, default=0,
+    p.add_argument("--replay", type=natural, default=0,
                    help="rows of the board's replay memory (default 0; grows to hold a "
                    "--replay-method set)")
-    p.add_argument("--replay-k", type=int, default=2,
+    p.add_argument("--replay-k", type=natural, default=2,
                    help="replayed samples trained on with each new one (default 2)")
     p.add_argument("--replay-method", choices=METHODS,
                    help="fill the replay memory from the model's training data: dm "
@@ -39,14 +47,15 @@ def add_arguments(p):
     add_data(p, default=None, help="with --replay-method: the data the replay set is made "
              "from, as `ulearn train --data` takes it (default: the data the model's metadata "
              "names, windowed as the model's was)")
-    p.add_argument("--replay-fraction", type=float, default=0.01,
-                   help="size of that set as a fraction of each class's rows (default 0.01)")
-    p.add_argument("--replay-per-class", type=int, help="or this many rows per class")
-    p.add_argument("--seed", type=int, default=0, help="for the replay set (default 0)")
-    p.add_argument("--grow-step", type=int, default=0,
+    p.add_argument("--replay-fraction", type=fraction, default=0.01,
+                   help="size of that set as a fraction of each class's rows, in (0, 1] "
+                   "(default 0.01)")
+    p.add_argument("--replay-per-class", type=positive_int, help="or this many rows per class")
+    p.add_argument("--seed", type=natural, default=0, help="for the replay set (default 0)")
+    p.add_argument("--grow-step", type=natural, default=0,
                    help="units the trainable layer gains when a class arrives (default 0)")
-    p.add_argument("--max-hidden", type=int, default=0, help="largest width it may grow to")
-    p.add_argument("--grow-below", type=float, default=0.0,
+    p.add_argument("--max-hidden", type=natural, default=0, help="largest width it may grow to")
+    p.add_argument("--grow-below", type=unit, default=0.0,
                    help="also grow when accuracy on the replay memory falls below this")
     p.add_argument("--no-grow-on-class", action="store_true",
                    help="grow only on that accuracy drop, not when a class arrives")
@@ -91,7 +100,9 @@ def run(args):
     lines = ["wrote %s: %d bytes, format version %d" % (args.output, r["bytes"], r["format_version"]),
              describe(meta["kind"], c),
              "labels (%d of %d classes used): %s" % (len(r["labels"]), r["capacity"],
-                                                    ", ".join(map(str, r["labels"])))]
+                                                    ", ".join(map(str, r["labels"]))),
+             "room for %d new classes on the board (--capacity)"
+             % (r["capacity"] - len(r["labels"]))]
     f = r["features"] or {}
     if "size" in f:  # the recipe the board's ulearn.Windower must follow
         lines.append("features: windows of %d readings every %d, %d channels%s%s "

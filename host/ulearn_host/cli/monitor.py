@@ -53,6 +53,8 @@ def run(args):
     screen = monitor.Screen(tally, out)
     failed = None
     with Board(args.device, soft_reset=not args.no_reset, listen=code is None) as b:
+        if code is not None and not args.target.endswith(".py"):
+            run.require_reads(b, args.target, args.args)
         try:
             ended = monitor.watch(b, screen, code, args.seconds)
         except BoardError as e:  # a traceback or a lost link: what came before still counts

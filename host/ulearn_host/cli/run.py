@@ -4,13 +4,15 @@ import sys
 
 from ulearn.contract import HOME
 
-from ._common import add_device, board, require_file
+from ._common import UsageError, add_device, board, require_file
 
 HELP = "run a script or an entry point on a board, streaming its output"
 DESCRIPTION = (
     "Run a local .py file on the board, or an entry point of ulearn.app with key=value "
     "arguments, e.g. `ulearn run learn stream=%s/stream.npz every=50` or `ulearn run evaluate "
-    "stream=%s/test.npz`. Output streams as it comes; with --json the board's reports are "
+    "stream=%s/test.npz`. The arguments are checked before anything runs: the entry point "
+    "and its keys against ulearn.app, numbers against their type and range, and the stream "
+    "file must be on the board. Output streams as it comes; with --json the board's reports are "
     "printed as JSON at the end." % (HOME, HOME))
 
 
@@ -28,12 +30,16 @@ def add_arguments(p):
 def run(args):
     from .. import run
     if args.target.endswith(".py"):
+        if args.args:
+            raise UsageError("key=value arguments go with an entry point, not a .py file")
         require_file(args.target)
         with open(args.target) as f:
             code = f.read()
     else:
         code = run.entry_code(args.target, args.args)
     with board(args, soft_reset=not args.no_reset) as b:
+        if not args.target.endswith(".py"):
+            run.require_reads(b, args.target, args.args)
         reports = run.run(b, code, sys.stderr if args.json else sys.stdout,
                           timeout=args.timeout)
     if args.json:

@@ -1,5 +1,5 @@
 """ulearn stream: rows of a dataset as a stream file a board learns from."""
-from ._common import add_data, check_output, emit, load_data
+from ._common import add_data, check_output, emit, load_data, positive_int
 
 HELP = "write a labelled sample stream for a board to learn from"
 DESCRIPTION = ("Write rows of a dataset (a built-in one or your own: a feature table, or "
@@ -16,7 +16,7 @@ def add_arguments(p):
                    help="its training or test rows, or all of them (default %(default)s)")
     p.add_argument("--classes", type=lambda v: v.split(","),
                    help="comma-separated class names (default: all)")
-    p.add_argument("--limit", type=int, help="at most this many rows")
+    p.add_argument("--limit", type=positive_int, help="at most this many rows (>= 1)")
     p.add_argument("--shuffle", action="store_true", help="shuffle the rows (else dataset order)")
     p.add_argument("--seed", type=int, default=0, help="for --shuffle (default 0)")
     p.add_argument("-o", "--output", default="stream.npz",
@@ -36,7 +36,7 @@ def run(args):
         raise ValueError("no %s rows of those classes in %s" % (args.split, args.data))
     if args.shuffle:
         rows = np.random.default_rng(args.seed).permutation(rows)
-    rows = rows[:args.limit] if args.limit else rows
+    rows = rows[:args.limit] if args.limit is not None else rows
     with atomic(args.output) as tmp:
         stream.save(tmp, task.X[rows], task.y[rows], task.names)
     counts = {task.names[c]: int(n) for c, n in zip(*np.unique(task.y[rows], return_counts=True))}

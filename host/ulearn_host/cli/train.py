@@ -1,5 +1,6 @@
 """ulearn train: a feature extractor and head trained on the host."""
-from ._common import add_data, check_output, emit, load_data
+from ._common import (add_data, check_output, emit, load_data, natural, positive_float,
+                      positive_int)
 
 HELP = "train a feature extractor and head on a dataset (host)"
 DESCRIPTION = (
@@ -13,11 +14,12 @@ def add_arguments(p):
     add_data(p)
     p.add_argument("--exclude", action="append", metavar="CLASS",
                    help="leave this class out (repeatable), e.g. for a board to learn later")
-    p.add_argument("--hidden", type=int, nargs="+", default=[32],
+    p.add_argument("--hidden", type=positive_int, nargs="+", default=[32],
                    help="widths of the hidden layers (default 32)")
-    p.add_argument("--epochs", type=int, default=40, help="passes over the data (default 40)")
-    p.add_argument("--lr", type=float, default=0.05, help="learning rate (default 0.05)")
-    p.add_argument("--seed", type=int, default=0, help="initialisation and order (default 0)")
+    p.add_argument("--epochs", type=positive_int, default=40,
+                   help="passes over the data (default 40)")
+    p.add_argument("--lr", type=positive_float, default=0.05, help="learning rate (default 0.05)")
+    p.add_argument("--seed", type=natural, default=0, help="initialisation and order (default 0)")
     p.add_argument("-o", "--output", default="model.npz", help="model file (default model.npz)")
 
 
