@@ -161,6 +161,21 @@ def demo(*argv, stdin=subprocess.DEVNULL, input=None):
                           input=input, capture_output=True, text=True, timeout=120)
 
 
+def test_fed_stops_when_no_board_answers_a_round(tmp_path, capsys):
+    from ulearn_dev import devicepkg
+    ul = devicepkg.use("numpy")
+    clf = ul.Classifier(4, 3)
+    clf.learn_one([0.1, 0.2, 0.3, 0.4], "a")
+    ul.save(clf, str(tmp_path / "b.npz"))
+    dead = "socket://127.0.0.1:9"  # nothing listens there
+    code = cli.main(["fed", str(tmp_path / "b.npz"), "-d", dead, "--rounds", "5",
+                     "-o", str(tmp_path / "t.npz")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and err[-1].startswith(
+        "ulearn fed: error: round 0: no board answered (%s); stopped" % dead), err
+    assert sum("warning: round" in line for line in err) == 1  # not five rounds of it
+
+
 def test_demo_device_without_a_terminal_refuses_before_connecting():
     r = demo("--device", "nowhere")
     assert r.returncode == 1 and r.stdout == ""

@@ -71,8 +71,11 @@ def test_a_board_that_drops_is_skipped_and_the_round_completes(boards, tmp_path)
     link.drop_after(3000)  # mid-round: while theta is being written
     r = ulearn_cmd("fed", bundle, *sum((["-d", d] for d in devices), []), "--strategy", "reptile",
                    "--per-round", "3", "--rounds", "1", "--steps", "5",
-                   "-o", str(tmp_path / "t.npz"), "--json")
+                   "-o", str(tmp_path / "t.npz"), "--json", check=False)
     h = as_json(r)["rounds"][0]
+    assert r.returncode == 1 and r.stderr.strip().splitlines()[-1] == (
+        "ulearn fed: error: %s dropped out (%s missed round 0); the rounds completed with the "
+        "other boards" % (link.device, link.device))
     assert list(h["skipped"]) == [link.device] and len(h["cost"]) == 2
     assert "warning: round 0: skipped %s" % link.device in r.stderr, r.stderr
     assert "lost while writing /ulearn-data/theta.npz" in r.stderr, r.stderr

@@ -11,7 +11,9 @@ DESCRIPTION = (
     "bundle's trainable layers) to a board, the board trains on its own stream "
     "(ulearn.app.inner) and sends its weights back, and the host applies the strategy's "
     "update. The output is saved after every round and a stopped run resumes from it; a board "
-    "that drops is skipped with a warning. Deploy the bundle and a stream to every board first.")
+    "that drops is skipped with a warning and the rounds complete with the others, but the "
+    "exit status is then 1, naming the boards and rounds missed; a round in which no board "
+    "answers stops the run. Deploy the bundle and a stream to every board first.")
 
 
 def add_arguments(p):
@@ -44,17 +46,24 @@ def add_arguments(p):
 def run(args):
     from tqdm import tqdm
 
+    from ..board import BoardError
     from ..fed import boards
     strat = boards.strategy(args.strategy, args.steps, args.epochs, args.lr, args.beta,
                             args.per_round)
     bar = tqdm(total=args.rounds, desc="rounds", unit=" rounds", leave=False,
                disable=args.json or not sys.stderr.isatty())
 
+    dropped = {}  # board -> rounds it missed
+
     def line(rnd, theta, entry):
         bar.update()
         for name, why in entry["skipped"].items():
             bar.write("ulearn: warning: round %d: skipped %s (%s)" % (rnd, name, why),
                       file=sys.stderr)
+            dropped.setdefault(name, []).append(rnd)
+        if entry["skipped"] and len(entry["skipped"]) == len(entry["clients"]):
+            raise BoardError("round %d: no board answered (%s); stopped, %s holds theta as "
+                             "before this round" % (rnd, ", ".join(entry["skipped"]), args.output))
         if not args.json:
             bar.write("round %d: %s trained, theta saved to %s" % (
                 rnd, ", ".join(n for n in entry["clients"] if n not in entry["skipped"]) or
@@ -66,3 +75,9 @@ def run(args):
         bar.close()
     emit(args, {"output": args.output, "rounds": history},
          "%d rounds run; the initialisation is in %s" % (len(history), args.output))
+    if dropped:  # the rounds completed with the others, but the run is not what was asked
+        raise BoardError("%s dropped out (%s); the rounds completed with the other boards"
+                         % (", ".join(dropped), "; ".join(
+                             "%s missed round%s %s" % (n, "s" * (len(r) > 1),
+                                                       ", ".join(map(str, r)))
+                             for n, r in dropped.items())))
