@@ -81,6 +81,19 @@ def board(args, soft_reset=True):
     return Board(args.device, soft_reset=soft_reset)
 
 
+def target_code(target, args):
+    """The code `ulearn run` and `ulearn monitor` send for TARGET: a local .py file's text, or
+    a call of a ulearn.app entry point with its key=value `args` (checked on the host)."""
+    from .. import run
+    if not target.endswith(".py"):
+        return run.entry_code(target, args)
+    if args:
+        raise UsageError("key=value arguments go with an entry point, not a .py file")
+    require_file(target)
+    with open(target) as f:
+        return f.read()
+
+
 def require_file(path):
     """OSError naming ``path`` (exit status 1) unless it is a file."""
     if not os.path.isfile(path):

@@ -4,7 +4,7 @@ import sys
 
 from ulearn.contract import HOME
 
-from ._common import UsageError, add_device, require_file
+from ._common import UsageError, add_device, target_code
 
 HELP = "watch a board learn: a live view of its status lines, curves with --plot"
 DESCRIPTION = (
@@ -38,16 +38,7 @@ def run(args):
     from ..board import Board, BoardError
     if args.seconds is not None and not args.seconds > 0:
         raise UsageError("--seconds must be above 0")
-    code = None
-    if args.target is not None:
-        if args.target.endswith(".py"):
-            if args.args:
-                raise UsageError("key=value arguments go with an entry point, not a .py file")
-            require_file(args.target)
-            with open(args.target) as f:
-                code = f.read()
-        else:
-            code = run.entry_code(args.target, args.args)
+    code = None if args.target is None else target_code(args.target, args.args)
     out = sys.stderr if args.json else sys.stdout
     tally = monitor.Tally()
     screen = monitor.Screen(tally, out)

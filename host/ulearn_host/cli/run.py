@@ -4,7 +4,7 @@ import sys
 
 from ulearn.contract import HOME
 
-from ._common import UsageError, add_device, board, require_file
+from ._common import add_device, board, target_code
 
 HELP = "run a script or an entry point on a board, streaming its output"
 DESCRIPTION = (
@@ -29,14 +29,7 @@ def add_arguments(p):
 
 def run(args):
     from .. import run
-    if args.target.endswith(".py"):
-        if args.args:
-            raise UsageError("key=value arguments go with an entry point, not a .py file")
-        require_file(args.target)
-        with open(args.target) as f:
-            code = f.read()
-    else:
-        code = run.entry_code(args.target, args.args)
+    code = target_code(args.target, args.args)
     with board(args, soft_reset=not args.no_reset) as b:
         if not args.target.endswith(".py"):
             run.require_reads(b, args.target, args.args)
