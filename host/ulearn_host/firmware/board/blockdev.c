@@ -18,6 +18,12 @@
 static int bdev_handle = -1;
 static uint32_t bdev_num_blocks;
 
+// Power cuts for tests (ulearn_board.cut): writes since the last cut() call,
+// and how many more land before the power goes (-1: never).
+static uint32_t bdev_writes;
+static mp_int_t cut_left = -1;
+static bool cut_halt;
+
 // Opens the image (once) and returns the block device; raises OSError.
 mp_obj_t ulearn_board_bdev_open(const char *path) {
     if (bdev_handle < 0) {
@@ -72,8 +78,23 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(bdev_readblocks_obj, 3, 4, bdev_readb
 static mp_obj_t bdev_writeblocks(size_t n_args, const mp_obj_t *args) {
     mp_buffer_info_t bufinfo;
     uint32_t pos;
-    if (!bdev_get_range(n_args, args, &bufinfo, MP_BUFFER_READ, &pos)
-        || semihost_pwrite(bdev_handle, bufinfo.buf, bufinfo.len, pos)) {
+    if (!bdev_get_range(n_args, args, &bufinfo, MP_BUFFER_READ, &pos)) {
+        return MP_OBJ_NEW_SMALL_INT(-MP_EIO);
+    }
+    ++bdev_writes;
+    if (cut_left == 0) {
+        // The power is gone: this write and every later one never reach the flash.
+        if (cut_halt) {
+            static const char msg[] = "ulearn-board: power cut\n";
+            semihost_write_console(msg, sizeof(msg) - 1);
+            semihost_exit(ULEARN_BOARD_CUT_STATUS);
+        }
+        return MP_OBJ_NEW_SMALL_INT(0);
+    }
+    if (cut_left > 0) {
+        --cut_left;
+    }
+    if (semihost_pwrite(bdev_handle, bufinfo.buf, bufinfo.len, pos)) {
         return MP_OBJ_NEW_SMALL_INT(-MP_EIO);
     }
     return MP_OBJ_NEW_SMALL_INT(0);
@@ -113,9 +134,34 @@ static MP_DEFINE_CONST_OBJ_TYPE(
 
 const mp_obj_base_t ulearn_board_bdev_obj = { &ulearn_board_bdev_type };
 
+// cut(n, halt=False): after n more block writes the power goes. With halt,
+// QEMU exits (status ULEARN_BOARD_CUT_STATUS) at the next write, which never
+// lands; without, that write and all later ones are silently dropped, so the
+// image holds exactly what a cut there leaves (remount to see it).
+// cut(None) restores the power. Either way the write count starts again at 0.
+static mp_obj_t board_cut(size_t n_args, const mp_obj_t *args) {
+    mp_int_t n = args[0] == mp_const_none ? -1 : mp_obj_get_int(args[0]);
+    if (args[0] != mp_const_none && n < 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("cut needs n >= 0 or None"));
+    }
+    cut_left = n;
+    cut_halt = n_args > 1 && mp_obj_is_true(args[1]);
+    bdev_writes = 0;
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(board_cut_obj, 1, 2, board_cut);
+
+// writes(): block writes asked of the device since boot or the last cut().
+static mp_obj_t board_writes(void) {
+    return mp_obj_new_int_from_uint(bdev_writes);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(board_writes_obj, board_writes);
+
 static const mp_rom_map_elem_t ulearn_board_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_ulearn_board) },
     { MP_ROM_QSTR(MP_QSTR_bdev), MP_ROM_PTR(&ulearn_board_bdev_obj) },
+    { MP_ROM_QSTR(MP_QSTR_cut), MP_ROM_PTR(&board_cut_obj) },
+    { MP_ROM_QSTR(MP_QSTR_writes), MP_ROM_PTR(&board_writes_obj) },
 };
 static MP_DEFINE_CONST_DICT(ulearn_board_module_globals, ulearn_board_module_globals_table);
 

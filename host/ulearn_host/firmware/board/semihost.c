@@ -14,6 +14,9 @@
 #define SYS_TIME        (0x11)
 #define SYS_ERRNO       (0x13)
 #define SYS_GET_CMDLINE (0x15)
+#define SYS_EXIT_EXTENDED (0x20)
+
+#define ADP_STOPPED_APPLICATION_EXIT (0x20026)
 
 #define OPEN_MODE_RB_PLUS (3) // "r+b": read and write an existing file
 
@@ -98,4 +101,13 @@ uint32_t semihost_time(void) {
 int semihost_get_cmdline(char *buf, size_t len) {
     uintptr_t args[2] = { (uintptr_t)buf, len };
     return semihost_call(SYS_GET_CMDLINE, args);
+}
+
+// Ends QEMU with the given exit status (SYS_EXIT_EXTENDED, which 32-bit guests
+// need to pass a status); does not return.
+void semihost_exit(int status) {
+    const uintptr_t args[2] = { ADP_STOPPED_APPLICATION_EXIT, status };
+    for (;;) {
+        semihost_call(SYS_EXIT_EXTENDED, args);
+    }
 }

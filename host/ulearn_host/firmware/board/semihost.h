@@ -13,5 +13,6 @@ int semihost_flen(int handle);
 int semihost_errno(void);
 uint32_t semihost_time(void);
 int semihost_get_cmdline(char *buf, size_t len);
+void semihost_exit(int status) __attribute__((noreturn));
 
 #endif // ULEARN_BOARD_SEMIHOST_H

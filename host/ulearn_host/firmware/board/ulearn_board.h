@@ -21,6 +21,9 @@ int ulearn_board_rx_any(void);
 // Hard reset of the emulated machine (the QEMU process keeps running).
 MP_NORETURN void ulearn_board_reset(void);
 
+// QEMU's exit status when ulearn_board.cut(n, True) cuts the power.
+#define ULEARN_BOARD_CUT_STATUS (3)
+
 // Internal to the board module.
 extern const mp_obj_base_t ulearn_board_bdev_obj;
 mp_obj_t ulearn_board_bdev_open(const char *path);
