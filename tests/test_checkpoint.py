@@ -239,7 +239,7 @@ def rewrite_meta(path, edit):
     (lambda m: m["config"].update(optimizer=[0.1]), "'optimizer' must hold only lr"),
     (lambda m: m["state"].update(n_seen=10 ** 400), "'n_seen' = 1000.* is not a count"),
     (lambda m: m["state"].update(stats_count=True), "'stats_count' = True is not a count"),
-    (lambda m: m.update(deep=json.loads("[" * 6000 + "]" * 6000)), "not valid JSON"),
+    (lambda m: m.update(deep=json.loads("[" * 6000 + "]" * 6000)), "over 512 lists and objects"),
 ])
 def test_every_header_field_is_validated(ul, tmp_path, edit, msg):
     path, _ = saved_bytes(ul, tmp_path)

@@ -9,7 +9,7 @@ import struct
 
 from . import npy, zipstore
 from .backend import K
-from .inputs import finite
+from .inputs import LIMIT, finite
 from .layers import ACTIVATIONS
 
 FORMAT = "ulearn-checkpoint"
@@ -17,11 +17,17 @@ VERSION = 3  # 2: a classifier's optional hidden layer and replay memory;
 # 3: a classifier's trainable rows of its frozen layers (sparse updates)
 OLDEST = 1  # the oldest version this code still reads
 _MAX_META = 16384  # bytes of meta.json
+_MAX_NODES = 512  # lists and objects in meta.json (a learner's has about 10, a bundle's 20)
+_MAX_DEPTH = 16  # their nesting (a bundle's is 4)
 _MAX_DIM = 4096  # largest width of any layer or input
 _MAX_LAYERS = 8
 _MAX_REPLAY = 65536  # rows of a replay memory
 _MAX_COUNT = 1 << 53  # of samples seen: beyond it a count no longer fits a float exactly
 _OPTIMIZER = ("lr", "momentum", "weight_decay", "clip")  # SGD's settings
+# Largest weight, bias, momentum or scale: a crafted 1e30 overflows float32 in the first
+# layer it meets, while a learner's own stay far below (one step moves a weight by at most
+# lr times a standardised reading, within about 6e16 for readings within inputs.LIMIT).
+_MAX_WEIGHT = 1e18
 
 
 class CheckpointError(ValueError):
@@ -146,12 +152,13 @@ def _load(path, max_bytes):
         _check_arrays(f, m, layout, max_bytes)
         learner = cls.from_config(c)  # allocates, now that sizes are known good
         for (name, shape, code), a in zip(layout, learner.arrays()):
-            _read_array(f, m[name + ".npy"], shape, code, a, name.endswith(".var"))
+            _read_array(f, m[name + ".npy"], shape, code, a, name)
         _check_state(meta["state"], learner)
         try:
             learner.set_state(meta["state"])
         except (ValueError, TypeError, KeyError) as e:  # e.g. a replay state not matching its rows
             raise CheckpointError("state does not match the arrays: %s" % e)
+        _check_usable(learner)
     learner.info = meta.get("info")
     return learner
 
@@ -170,12 +177,16 @@ def _read_member(f, member, limit):
 def _meta(f, m):
     if "meta.json" not in m:
         raise CheckpointError("no meta.json: not a ulearn checkpoint")
+    data = _read_member(f, m["meta.json"], _MAX_META)
+    # lists and objects cost a board's heap to parse, and their nesting its stack to print
+    # or save again: counted before parsing, nesting checked after
+    if data.count(b"[") + data.count(b"{") > _MAX_NODES:
+        raise CheckpointError("meta.json holds over %d lists and objects" % _MAX_NODES)
     try:
-        meta = json.loads(_read_member(f, m["meta.json"], _MAX_META).decode())
-    except (ValueError, RuntimeError) as e:  # RuntimeError: nested too deeply to parse
-        if isinstance(e, CheckpointError):
-            raise
+        meta = json.loads(data.decode())
+    except (ValueError, RuntimeError):  # RuntimeError: nested too deeply to parse
         raise CheckpointError("meta.json is not valid JSON")
+    _check_tree(meta)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError("not a ulearn checkpoint (format %r)"
                               % (meta.get("format") if isinstance(meta, dict) else None))
@@ -189,7 +200,24 @@ def _meta(f, m):
     check_config(meta.get("config"), meta["kind"])
     if not isinstance(meta.get("state"), dict):
         raise CheckpointError("meta.json has no state")
+    _check_tree([meta.get("info")], True)  # saved again as it is (the rest is checked)
     return meta
+
+
+def _check_tree(v, floats=False):
+    # nesting, and with floats the numbers a save can write again (a board's float32 reads
+    # 1e39 as inf, which its JSON writes as a word no parser reads); without recursion: a
+    # board's stack is small
+    todo = [(v, 0)] if isinstance(v, (list, dict)) else []
+    while todo:
+        v, d = todo.pop()
+        if d > _MAX_DEPTH:
+            raise CheckpointError("meta.json nests lists and objects over %d deep" % _MAX_DEPTH)
+        for x in (v.values() if isinstance(v, dict) else v):
+            if isinstance(x, (list, dict)):
+                todo.append((x, d + 1))
+            elif floats and isinstance(x, float) and not finite(x):
+                raise CheckpointError("meta.json holds %r" % x)
 
 
 def _field(c, key, kind, lo, hi):
@@ -284,35 +312,66 @@ def _check_arrays(f, m, layout, max_bytes):
         raise CheckpointError("arrays need %d bytes, more than max_bytes=%d" % (total, max_bytes))
 
 
-def _read_array(f, member, shape, code, a, variance=False):
-    # stream a member into a preallocated array row by row, checking its CRC (and, for a
-    # variance, that no value is negative)
+def _read_array(f, member, shape, code, a, name):
+    # stream a member into a preallocated array row by row, checking its CRC and that every
+    # value lies within what a learner can hold (_bounds)
     off, size, crc = member
     rows, cols = (1, shape[0]) if len(shape) == 1 else shape
     row_bytes = cols * npy.itemsize(code)
     f.seek(off)
     c = zipstore.crc32(f.read(size - rows * row_bytes))  # the .npy header
     fmt = "<%d%s" % (cols, "f" if code == "f4" else "b")
+    lo, hi = _bounds(name)
+    bad = None  # reported after the CRC: damage first
     for i in range(rows):
         b = f.read(row_bytes)
         c = zipstore.crc32(b, c)
         if len(b) != row_bytes:
             raise CheckpointError("array data is truncated")
         vals = struct.unpack(fmt, b)
-        if code == "f4" and not _finite(vals):
-            raise CheckpointError("array data is not finite")
-        if variance and min(vals) < 0:
-            raise CheckpointError("a variance is negative")
+        if code == "f4" and bad is None:
+            for v in vals:
+                if not lo <= v <= hi:
+                    bad = _bad_value(name, v, lo, hi)
+                    break
         K.set_row(a, i, 0 if len(shape) == 1 else cols, vals)
     if c != crc:
         raise CheckpointError("array data is damaged (CRC mismatch)")
+    if bad:
+        raise CheckpointError(bad)
 
 
-def _finite(vals):
-    for v in vals:
-        if not finite(v):
-            return False
-    return True
+def _bounds(name):
+    # input statistics of readings within +-LIMIT: mean within it, variance up to its square
+    # (with room for float32 rounding, so a learner's own save always loads again); rows of
+    # a replay memory are embeddings within +-LIMIT, over 127; weights (_MAX_WEIGHT)
+    if name == "scaler.var":
+        return 0.0, 4 * LIMIT * LIMIT
+    if name == "scaler.mean":
+        return -2 * LIMIT, 2 * LIMIT
+    if name == "replay.scale":
+        return -LIMIT, LIMIT
+    return -_MAX_WEIGHT, _MAX_WEIGHT
+
+
+def _check_usable(learner):
+    # finite outputs on a reading of ones: layers each within _MAX_WEIGHT can still overflow
+    # float32 together, and are refused rather than loaded to give nan
+    x = [1.0] * learner.n_features
+    if learner.kind == "AnomalyDetector":
+        v = learner.score_one(x)
+    else:
+        v = sum(learner.predict_proba_one(x).values())
+    if not finite(v):
+        raise CheckpointError("the weights overflow float32 on a reading of ones")
+
+
+def _bad_value(name, v, lo, hi):
+    if not finite(v):
+        return "array data is not finite (%s.npy)" % name
+    if v < 0 and lo == 0:
+        return "a variance is negative (%s.npy)" % name
+    return "%s.npy holds %g, outside [%g, %g]" % (name, v, lo, hi)
 
 
 def _check_state(s, learner):

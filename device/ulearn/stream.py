@@ -9,6 +9,7 @@ from . import npy, zipstore
 
 _CHUNK = 512  # bytes read at a time when checking CRCs
 _MAX_NAMES = 4096  # bytes of labels.json
+_MAX_BRACKETS = 64  # [ and { in labels.json: its list, and any in the names
 
 
 def save(path, X, y, names=None):
@@ -52,7 +53,10 @@ class Stream:
     def __init__(self, path):
         self.path = path
         with open(path, "rb") as f:
-            m = zipstore.members(f)
+            try:
+                m = zipstore.members(f)
+            except ValueError as e:  # ZipError
+                raise ValueError("%s: %s" % (path, e))
             for name in ("x.npy", "y.npy"):
                 if name not in m:
                     raise ValueError("%s: no %s, not a ulearn stream" % (path, name))
@@ -112,7 +116,10 @@ def _array(f, member, code, ndim, path):
     # (shape, offset of the data) of a member, checked against what we need
     off, size, _ = member
     f.seek(off)
-    shape, got, hlen = npy.parse(f.read(128))
+    try:
+        shape, got, hlen = npy.parse(f.read(128))
+    except ValueError as e:
+        raise ValueError("%s: %s" % (path, e))
     n = 1
     for s in shape:
         n *= s
@@ -129,7 +136,9 @@ def _names(f, member, path):
         raise ValueError("%s: labels.json is over %d bytes" % (path, _MAX_NAMES))
     f.seek(off)
     b = f.read(size)
-    names = json.loads(b.decode()) if zipstore.crc32(b) == crc else None
+    # a flat list: nesting would cost a board's heap to parse (names may hold a few brackets)
+    ok = zipstore.crc32(b) == crc and b.count(b"[") + b.count(b"{") <= _MAX_BRACKETS
+    names = json.loads(b.decode()) if ok else None
     if not isinstance(names, list) or not all(isinstance(v, (int, str)) for v in names):
         raise ValueError("%s: labels.json is damaged or not a list of labels" % path)
     return names

@@ -97,6 +97,8 @@ def members(f):
         out[name] = (off, size, crc)
     for name in out:
         off, size, crc = out[name]
+        if off + 30 > cd_off:  # before seeking: a board's seek takes no offset past 2 GB
+            raise ZipError("ZIP member %s has a damaged header" % name)
         f.seek(off)
         h = f.read(30)
         if len(h) != 30 or h[:4] != _LOCAL:

@@ -1,0 +1,102 @@
+"""Every sample a learner is given either updates it to a state that is still finite and
+usable, or is refused with ValueError/TypeError and leaves it exactly as it was (issue 20).
+
+Hypothesis draws streams of samples mixing ordinary readings with NaN, infinities, values
+at and past the input limit (±1e15), subnormals, huge ints, wrong lengths and types, and
+labels of every kind (new classes past capacity, None, floats, bools, lists), on each
+CPython backend (ulab emulation, numpy, pure Python). Seeded (derandomized), so a CI run
+is reproducible. After the stream the learner must still save, load and learn.
+"""
+import math
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from helpers import snapshot
+
+N = 4
+SETTINGS = settings(max_examples=60, derandomize=True, database=None, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow,
+                                           HealthCheck.function_scoped_fixture])
+
+ordinary = st.floats(-3.0, 3.0, allow_nan=False, width=32)
+wild = st.one_of(
+    st.floats(),  # NaN, ±inf, float64 past float32, subnormals
+    st.sampled_from([1e15, -1e15, 1e15 * (1 + 1e-7), 3.4e38, -3.4e38, 1e-45, 0.0, -0.0]),
+    st.integers(-(10 ** 30), 10 ** 30),
+    st.sampled_from([None, "1", [1.0], True]),
+)
+value = st.one_of(ordinary, ordinary, ordinary, wild)
+row = st.one_of(st.lists(value, min_size=N, max_size=N),
+                st.lists(ordinary, min_size=0, max_size=N + 2))  # wrong lengths too
+label = st.one_of(st.integers(0, 2), st.integers(0, 2), st.sampled_from(
+    [3, 7, -1, "new", "other", None, 1.5, True, (1,), [0]]))
+stream = st.lists(st.tuples(row, label), min_size=1, max_size=25)
+
+PROBE = [0.5, -0.25, 1.0, 0.0]
+
+
+def learners(ul):
+    return [ul.Classifier(N, 4, optimizer=ul.SGD(0.05, momentum=0.9)),
+            ul.Classifier(N, 3, hidden=5, replay=4, replay_k=2, seed=2,
+                          optimizer=ul.SGD(0.1, clip=1.0)),
+            ul.Classifier(N, 5, hidden=2, grow_step=2, max_hidden=6, seed=3),
+            ul.AnomalyDetector(N, hidden=2)]
+
+
+def usable(ul, learner):
+    if hasattr(learner, "predict_proba_one"):
+        p = learner.predict_proba_one(PROBE)
+        assert all(math.isfinite(v) for v in p.values()), p
+        assert not p or abs(sum(p.values()) - 1) < 1e-3, p
+    else:
+        assert math.isfinite(learner.score_one(PROBE))
+    K = ul.backend.K
+    for a in learner.arrays():
+        assert all(math.isfinite(v) for v in _flat(K.tolist(a))), "a weight is not finite"
+
+
+def _flat(v):
+    for e in v:
+        if isinstance(e, list):
+            yield from _flat(e)
+        else:
+            yield e
+
+
+def feed(learner, x, y):
+    if hasattr(learner, "predict_proba_one"):
+        learner.learn_one(x, y)
+    else:
+        learner.learn_one(x)
+
+
+@SETTINGS
+@given(samples=stream)
+def test_every_sample_is_taken_and_stays_finite_or_refused_and_changes_nothing(ul, tmp_path,
+                                                                               samples):
+    for learner in learners(ul):
+        for x, y in samples:
+            before = snapshot(ul, learner)
+            try:
+                feed(learner, x, y)
+            except (ValueError, TypeError) as e:
+                assert str(e), "an error without a message"
+                assert snapshot(ul, learner) == before, "refused %r, %r but changed" % (x, y)
+            usable(ul, learner)
+        path = str(tmp_path / "after.npz")
+        ul.save(learner, path)
+        back = ul.load(path)
+        assert snapshot(ul, back) == snapshot(ul, learner)
+        feed(back, [0.1, 0.2, 0.3, 0.4], 0)
+        usable(ul, back)
+
+
+@pytest.mark.parametrize("x", [[1e15] * N, [-1e15] * N, [1e15, -1e15, 1e15, -1e15]])
+def test_a_long_run_at_the_input_limit_stays_finite(ul, x):
+    # the largest readings taken, again and again, through every kind of learner
+    for learner in learners(ul):
+        for i in range(200):
+            feed(learner, x if i % 2 else [-v for v in x], i % 3)
+        usable(ul, learner)
