@@ -2,6 +2,12 @@
 # and the learner's files live on the board, and how an entry point of
 # ulearn.app reports back (its last printed line is REPORT + a JSON object).
 LIB = "/lib/ulearn"  # the device package
+# `ulearn deploy` stages a new package in STAGED (its folder importable as ulearn with
+# /lib/.ulearn-new on sys.path), moves LIB to ASIDE, STAGED to LIB; SWAP lists the
+# renames from the commit until they are done (a rerun finishes them)
+STAGED = "/lib/.ulearn-new/ulearn"
+ASIDE = "/lib/.ulearn-old"
+SWAP = "/lib/.ulearn-swap.json"
 HOME = "/ulearn-data"  # not /ulearn: with "" on sys.path it would shadow the package
 BUNDLE = HOME + "/bundle.npz"  # what `ulearn deploy` installs
 STATE = HOME + "/state.npz"  # what the board has learned since

@@ -7,9 +7,13 @@ HELP = "copy the device package and a bundle to a board"
 DESCRIPTION = (
     "Copy the device package (.mpy compiled for the board's bytecode version when mpy-cross "
     "can, else .py) to %s and the bundle to %s. A learner that needs more heap than the board "
-    "has free is refused first. Every file is checked by SHA-256 on the board; identical "
-    "files are skipped; a new bundle is staged, verified and loaded once on the board before "
-    "it replaces the active one." % (LIB, BUNDLE))
+    "has free is refused first. A deploy is stage, verify, swap: the new package is staged "
+    "whole beside the active one (files the board already has are copied there, not sent), "
+    "the bundle as %s.tmp; every file is checked by SHA-256 on the board, the staged package "
+    "is imported and the bundle loaded on the board; only then are they renamed into place, "
+    "in one board command. A cut before that (power, cable, Ctrl-C) leaves the previous package "
+    "and bundle active; a cut during it leaves a journal that the next deploy finishes first. "
+    "Either way, run the same command again." % (LIB, BUNDLE, BUNDLE))
 
 # --mode: the package forms ulearn_host.mpy.package_files makes
 MODES = ("auto", "mpy", "py")
@@ -37,12 +41,15 @@ def run(args):
     load_bundle(args.bundle)  # refuse a bad bundle or a model before touching the board
     for p in args.file or []:
         require_file(p)
+    deploy.extra_paths(args.file or [])
     with board(args) as b:
         with bytes_bar(None, "deploying", args.json) as bar:
             r = deploy.deploy(b, args.bundle, args.file or [], mode=args.mode,
                               keep_state=args.keep_state, bar=bar.update, check=not args.force)
     written = [f for f in r["files"] if f["action"] == "written"]
-    emit(args, r, "%s %s (%s)\n%d files written, %d already identical; all verified by "
+    before = {"swapped": "finished the swap of a deploy that was cut off\n",
+              "rolled back": "put back the package a cut-off deploy had moved aside\n"}
+    emit(args, r, "%s%s %s (%s)\n%d files written, %d already identical; all verified by "
          "SHA-256 on the board\nactive bundle: %s" % (
-             r["board"]["impl"], r["board"]["version"], r["package"], len(written),
-             len(r["files"]) - len(written), BUNDLE))
+             before.get(r["recovered"], ""), r["board"]["impl"], r["board"]["version"],
+             r["package"], len(written), len(r["files"]) - len(written), BUNDLE))
