@@ -31,6 +31,17 @@ from ulearn_host.vboard import VBoard
 FS_SIZE = 256 * 1024
 CUT_STATUS = 3  # QEMU's exit status when ulearn_board.cut(n, True) stops it
 
+# Board code: a learner's arrays, hashed as a save writes them (needs binascii, hashlib
+# and ulearn.checkpoint imported)
+FINGERPRINT = """\
+def fp(l):
+    h = hashlib.sha256()
+    for (n, shape, code), a in zip(l.layout(l.config()), l.arrays()):
+        for b in checkpoint._chunks(a, shape, code)():
+            h.update(b)
+    return binascii.hexlify(h.digest()).decode()[:16]
+"""
+
 # Sent once per connection. PY forces the pure-Python kernels (ulab then fails to import).
 _SETUP = """\
 import sys
@@ -51,13 +62,7 @@ def remount():
     vfs.mount(FS(ulearn_board.bdev), '/')
     os.chdir('/')
 
-def fp(l):
-    h = hashlib.sha256()
-    for (n, shape, code), a in zip(l.layout(l.config()), l.arrays()):
-        for b in checkpoint._chunks(a, shape, code)():
-            h.update(b)
-    return binascii.hexlify(h.digest()).decode()[:16]
-
+%(fingerprint)s
 def version(v):
     # a learner that has seen 40 * v samples: every version differs in every array
     l = Classifier(8, 4, hidden=6, replay=6, seed=3)
@@ -124,7 +129,8 @@ class Sweep:
             self.link.makedirs(LIB)
             for name, data in files.items():
                 self.link.write(LIB + "/" + name, data)
-        setup = _SETUP % {"py": self.py, "fs": "VfsLfs2" if self.fs_type == "lfs2" else "VfsFat"}
+        setup = _SETUP % {"py": self.py, "fs": "VfsLfs2" if self.fs_type == "lfs2" else "VfsFat",
+                          "fingerprint": FINGERPRINT}
         self.info = json.loads(self.link.exec(setup, "setting up the sweep").strip())
         self.do("remount()")
 

@@ -30,6 +30,8 @@ from ulearn_host import datasets, mpy
 from ulearn_host.board import Board
 from ulearn_host.vboard import VBoard
 
+from .powercut import FINGERPRINT
+
 HEAP = 192 * 1024
 STREAM, STATE = "/soak/digits.npz", "/soak/state.npz"
 ROWS = 1000
@@ -42,13 +44,7 @@ import binascii, gc, hashlib, ulearn_board
 from ulearn import Classifier, checkpoint
 from ulearn.stream import Stream
 
-def fp(l):
-    h = hashlib.sha256()
-    for (n, shape, code), a in zip(l.layout(l.config()), l.arrays()):
-        for b in checkpoint._chunks(a, shape, code)():
-            h.update(b)
-    return binascii.hexlify(h.digest()).decode()[:16]
-
+%(fingerprint)s
 try:
     l = checkpoint.load(%(state)r)
     step = l.info['step']
@@ -157,7 +153,7 @@ def soak(folder, total=100_000, every=500, cuts=40, seed=0, progress=None):
             # a kill lands anywhere in the next three checkpoints' worth of steps
             kill_at = rng.uniform(0.0, 3.0) * every / state["rate"] if kind == "kill" else None
             code = _PROGRAM % {"state": STATE, "stream": STREAM, "cut": cut, "total": total,
-                               "every": every, "rows": ROWS}
+                               "every": every, "rows": ROWS, "fingerprint": FINGERPRINT}
             end = _run_once(board, code, kill_at, on_line, state)
             if end == "done":
                 break
