@@ -12,6 +12,7 @@ import binascii
 import errno
 import hashlib
 import os
+import stat
 from argparse import Namespace
 from contextlib import contextmanager
 
@@ -31,12 +32,56 @@ print(repr({'impl': sys.implementation.name, 'platform': sys.platform,
 """
 
 
+ANSWER = 10  # seconds a board has to answer on connecting (mpremote's own limit)
+_POLL = 0.2  # seconds of a serial read while waiting for that answer
+
+
 class BoardError(Exception):
     """The board refused, raised, or the connection failed; the message says which."""
 
 
 class BoardFull(BoardError):
     """The board's filesystem has no room for what was being written."""
+
+
+def _unreachable(name, device, e):
+    # why mpremote could not connect to `device` (`name` as given), in a line
+    port = device[5:] if device.startswith("port:") else device
+    if device != "auto" and not device.startswith("id:") and "://" not in port:
+        if not os.path.exists(port):  # a0 and the like too
+            return ("no such port %s (is the board plugged in? `mpremote connect list` shows "
+                    "the ports there are)" % port)
+        if not stat.S_ISCHR(os.stat(port).st_mode):
+            return ("%s is not a serial port (a board is a device such as /dev/ttyACM0, or "
+                    "socket://HOST:PORT)" % port)
+        return "cannot connect to %s: %s" % (name, _why(port) or e)
+    return "cannot connect to %s: %s" % (name, _why(port) if "://" in port else e)
+
+
+def _why(port):
+    # pyserial's reason a port does not open (mpremote says only "failed to access"), e.g.
+    # "Connection refused" for a socket:// URL nothing listens on; None if it opens now
+    import re
+
+    import serial
+    try:
+        serial.serial_for_url(port, exclusive=True).close()
+    except (serial.SerialException, OSError, ValueError) as e:
+        why = re.sub(r"^could not open port %s: " % re.escape(port), "", str(e), flags=re.I)
+        return re.sub(r"^\[Errno -?\d+\] ", "", why)
+    return None
+
+
+@contextmanager
+def _silenced():
+    # mpremote prints what it read when a board does not answer; the BoardError says it
+    import sys
+    stdout, sys.stdout = sys.stdout, open(os.devnull, "w")
+    try:
+        yield
+    finally:
+        sys.stdout.close()
+        sys.stdout = stdout
 
 
 def resolve(device):
@@ -49,6 +94,8 @@ def resolve(device):
 class Board:
     """A connected board in its raw REPL (soft-reset first unless ``soft_reset=False``);
     with ``listen=True`` only connected, its program left running (read ``t.serial``).
+    A port that does not open, or a board that does not answer within ``ANSWER`` seconds,
+    is a :class:`BoardError` saying which.
 
     Examples
     --------
@@ -60,22 +107,29 @@ class Board:
     def __init__(self, device="auto", soft_reset=True, listen=False):
         from mpremote.commands import CommandError, do_connect
         from mpremote.main import State
+        from mpremote.transport import TransportError
         self.device = resolve(device)
         state = State()
         try:
             do_connect(state, Namespace(device=[self.device]))
         except CommandError as e:
-            port = self.device[5:] if self.device.startswith("port:") else self.device
-            if port.startswith("/") and not os.path.exists(port):  # a0 and the like too
-                raise BoardError("no such port %s (is the board plugged in? `mpremote connect "
-                                 "list` shows the ports there are)" % port)
-            raise BoardError("cannot connect to %s: %s" % (device, e))
+            raise BoardError(_unreachable(device, self.device, e))
         self.t = state.transport
         if listen:
             return
         try:
-            with self._io("entering the raw REPL"):
-                self.t.enter_raw_repl(soft_reset=soft_reset)
+            with self._io("entering the raw REPL"), _silenced():
+                # mpremote reads a pseudo-terminal without a timeout: a line nobody answers
+                # on would hang; with one, its own ANSWER-second limit applies
+                self.t.serial.timeout = _POLL
+                try:
+                    self.t.enter_raw_repl(soft_reset=soft_reset, timeout_overall=ANSWER)
+                except TransportError:  # what it read did not end in the raw REPL's prompt
+                    raise BoardError("no answer from %s within %g s (is a MicroPython board "
+                                     "there, and no other program using its port?)"
+                                     % (device, ANSWER))
+                finally:
+                    self.t.serial.timeout = None  # mpremote's raw-paste reads block
         except BoardError:
             self.t.close()
             raise

@@ -7,6 +7,7 @@ into place: an error or Ctrl-C never leaves half a file or spoils a good one.
 
 Both make the destination's folder if it is missing.
 """
+import errno
 import os
 import shutil
 import tempfile
@@ -29,14 +30,23 @@ def atomic(path):
     ``path``'s folder (the same filesystem, so the rename is atomic): a library
     that picks a format by the suffix or writes its own temporary beside the
     file (``ulearn.save`` writes ``PATH.tmp``) leaves nothing behind either.
-    The file is flushed to disk before the rename.
+    The file is flushed to disk before the rename. Folders made for it are removed
+    again when it is not written.
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
     name = os.path.basename(path)
-    work = tempfile.mkdtemp(dir=folder, prefix="." + name + ".", suffix=".tmp")
+    made, d = [], folder  # the folders made for it, deepest first: removed if it fails
+    while not os.path.exists(d):
+        made.append(d)
+        d = os.path.dirname(d)
+    with _naming(path):
+        if os.path.isdir(path):  # before the work, not at the rename after it
+            raise OSError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+        os.makedirs(folder, exist_ok=True)
+        work = tempfile.mkdtemp(dir=folder, prefix="." + name + ".", suffix=".tmp")
     tmp = os.path.join(work, name)
+    done = False
     try:
         yield tmp
         fd = os.open(tmp, os.O_RDONLY)
@@ -44,6 +54,24 @@ def atomic(path):
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp, path)
+        with _naming(path):
+            os.replace(tmp, path)
+        done = True
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        for d in made if not done else ():
+            try:
+                os.rmdir(d)
+            except OSError:  # something else was put there meanwhile
+                break
+
+
+@contextmanager
+def _naming(path):
+    # an OSError about the destination names it, not the temporary: "Is a directory: PATH",
+    # "Not a directory: PATH" when a folder on its way is a file
+    try:
+        yield
+    except OSError as e:
+        code = errno.ENOTDIR if e.errno == errno.EEXIST else e.errno
+        raise OSError(code, os.strerror(code) if code else e.strerror, path) from None

@@ -46,13 +46,24 @@ def load_data(args, path=None, recipe=None, classes=True):
     if (window is None and hop is None and (recipe or {}).get("window")
             and (path == "watch" or (path != "digits" and windows.kind(path) != "table"))):
         window, hop = recipe["window"], recipe.get("hop")
-    return tasks.load_task(path, args.target, window, hop, classes)
+    try:
+        return tasks.load_task(path, args.target, window, hop, classes)
+    except UnicodeDecodeError:  # a PNG or another binary file where a CSV was expected
+        raise ValueError("%s is not a text CSV file" % path) from None
 
 
 def check_output(path):
-    """ValueError when the output ``path`` is a recording (``ulearn record`` writes DATA.csv
-    and DATA.npz): a model or stream must not overwrite one."""
+    """OSError when the output ``path`` is a folder or inside a file, ValueError when it is a
+    recording (``ulearn record`` writes DATA.csv and DATA.npz): checked before the work, and
+    a model or stream must not overwrite a recording."""
     from ..recording import is_recording
+    if os.path.isdir(path):
+        raise OSError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+    folder = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(folder):
+        folder = os.path.dirname(folder)
+    if not os.path.isdir(folder):
+        raise OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), path)
     if os.path.isfile(path) and is_recording(path):
         raise ValueError("%s is a recording (from `ulearn record`): give -o another name"
                          % path)
@@ -89,9 +100,18 @@ def target_code(target, args):
         return run.entry_code(target, args)
     if args:
         raise UsageError("key=value arguments go with an entry point, not a .py file")
-    require_file(target)
-    with open(target) as f:
-        return f.read()
+    return read_script(target)
+
+
+def read_script(path):
+    """The text of the local script at ``path``; OSError or ValueError naming it."""
+    require_file(path)
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("%s is not a Python script (not UTF-8 text)" % path) from None
 
 
 def require_file(path):

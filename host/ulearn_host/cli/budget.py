@@ -1,7 +1,7 @@
 """ulearn budget: the RAM and flash a bundle needs on each board profile."""
 import os
 
-from ._common import UsageError, add_data, emit, load_data
+from ._common import UsageError, add_data, emit, load_data, natural, positive_int
 
 HELP = "RAM and flash a bundle needs on board profiles"
 DESCRIPTION = (
@@ -31,12 +31,13 @@ def add_arguments(p):
                    "`ulearn stream`, or data of your own as `ulearn train --data` takes it "
                    "(its training split): a feature table, or readings with --window, --hop")
     add_data(p, data=False)
-    p.add_argument("--budget-bytes", type=int,
+    p.add_argument("--budget-bytes", type=positive_int,
                    help="memory budget of the sparse update (default: each board's RAM to spare)")
-    p.add_argument("--budget-macs", type=int, help="backward MACs per step (default: no limit)")
+    p.add_argument("--budget-macs", type=positive_int,
+                   help="backward MACs per step (default: no limit)")
     p.add_argument("--method", choices=METHODS, default=METHODS[0],
                    help="how channels are scored (default %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="for --method random")
+    p.add_argument("--seed", type=natural, default=0, help="for --method random")
 
 
 def run(args):

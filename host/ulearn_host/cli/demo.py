@@ -1,5 +1,5 @@
 """ulearn demo: the board demo (host -> board -> host) or the in-process TinyOL one."""
-from ._common import UsageError, emit
+from ._common import UsageError, emit, natural
 
 HELP = "the whole path on a virtual board: train, deploy, learn, pull"
 DESCRIPTION = (
@@ -16,7 +16,7 @@ DEMOS = {"board": "demo", "tinyol": "demo_tinyol"}
 def add_arguments(p):
     p.add_argument("which", nargs="?", choices=list(DEMOS), default="board",
                    help="which demo (default board)")
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--seed", type=natural, default=0,
                    help="the order of the data, and the board demo's training (default 0)")
     p.add_argument("--device", default=None,
                    help="board demo: a real board (mpremote name or URL) instead of a "

@@ -1,5 +1,5 @@
 """ulearn eval: a model or bundle scored on a dataset, with its confusion matrix."""
-from ._common import add_data, emit, load_data, require_file
+from ._common import add_data, check_output, emit, load_data, require_file
 
 HELP = "score a model, bundle or pulled checkpoint on a dataset: accuracy, confusion matrix"
 DESCRIPTION = (
@@ -24,6 +24,8 @@ def run(args):
 
     from .. import evaluate, tasks
     require_file(args.model)
+    if args.plot:
+        check_output(args.plot)
     clf = ulearn.load(args.model)
     info = read_meta(args.model).get("info") or {}
     task = load_data(args, recipe=info.get("data"), classes=False)  # one class scores too

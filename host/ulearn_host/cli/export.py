@@ -69,13 +69,16 @@ def run(args):
     opt = ulearn.SGD(args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
                      clip=args.clip)
     check_output(args.output)
+    from ulearn.checkpoint import read_meta
+    if "bundle" in (read_meta(args.model).get("info") or {}):  # what export writes
+        raise ValueError("%s is a bundle from `ulearn export`, not a model: export the model "
+                         "file `ulearn train` wrote" % args.model)
     distil = task = None
     if (args.window or args.hop) and not args.data:
         raise UsageError("--window and --hop go with --data")
     if args.data and not args.replay_method:
         raise UsageError("--data chooses the data of a replay set: give --replay-method too")
     if args.replay_method and args.data:
-        from ulearn.checkpoint import read_meta
         info = read_meta(args.model).get("info") or {}
         task = load_data(args, recipe=info.get("data"))
     if args.replay_method:

@@ -1,9 +1,10 @@
 """ulearn fed: federated meta-learning rounds over real boards."""
+import os
 import sys
 
 from ulearn.contract import STREAM
 
-from ._common import emit
+from ._common import check_output, emit, fraction, natural, positive_float, positive_int
 
 HELP = "federated meta-learning rounds over boards (TinyReptile)"
 DESCRIPTION = (
@@ -25,29 +26,34 @@ def add_arguments(p):
                    help="the learned initialisation, a bundle (default theta.npz)")
     p.add_argument("--strategy", choices=STRATEGIES, default=STRATEGIES[0],
                    help="default %(default)s")
-    p.add_argument("--rounds", type=int, default=20, help="default 20")
-    p.add_argument("--steps", type=int, default=20,
+    p.add_argument("--rounds", type=positive_int, default=20, help="default 20")
+    p.add_argument("--steps", type=positive_int, default=20,
                    help="single-sample steps per board and round (tinyreptile, reptile; "
                    "default 20)")
-    p.add_argument("--epochs", type=int, default=1,
+    p.add_argument("--epochs", type=positive_int, default=1,
                    help="passes over the stream (fedavg; default 1)")
-    p.add_argument("--lr", type=float, default=0.05,
+    p.add_argument("--lr", type=positive_float, default=0.05,
                    help="the boards' learning rate (default 0.05)")
-    p.add_argument("--beta", type=float, default=1.0,
+    p.add_argument("--beta", type=fraction, default=1.0,
                    help="outer step, annealed linearly over the rounds (tinyreptile, reptile; "
                    "default 1)")
-    p.add_argument("--per-round", type=int, default=2,
+    p.add_argument("--per-round", type=positive_int, default=2,
                    help="boards per round (reptile, fedavg; tinyreptile asks one; default 2)")
     p.add_argument("--stream", default=STREAM,
                    help="the stream file on each board (default %s)" % STREAM)
-    p.add_argument("--seed", type=int, default=0, help="which boards each round asks (default 0)")
+    p.add_argument("--seed", type=natural, default=0,
+                   help="which boards each round asks (default 0)")
 
 
 def run(args):
     from tqdm import tqdm
 
     from ..board import BoardError
+    from ..export import load_bundle
     from ..fed import boards
+    load_bundle(args.bundle)  # a damaged bundle or a model is refused before any board
+    check_output(args.output)
+    existed = os.path.exists(args.output)
     strat = boards.strategy(args.strategy, args.steps, args.epochs, args.lr, args.beta,
                             args.per_round)
     bar = tqdm(total=args.rounds, desc="rounds", unit=" rounds", leave=False,
@@ -57,13 +63,15 @@ def run(args):
 
     def line(rnd, theta, entry):
         bar.update()
+        if entry["skipped"] and len(entry["skipped"]) == len(entry["clients"]):
+            raise BoardError("round %d: no board answered (%s); stopped, %s: %s" % (
+                rnd, ", ".join(entry["skipped"]),
+                "%s holds theta as before this round" % args.output if existed or rnd > 0
+                else "nothing written", "; ".join(entry["skipped"].values())))
         for name, why in entry["skipped"].items():
             bar.write("ulearn: warning: round %d: skipped %s (%s)" % (rnd, name, why),
                       file=sys.stderr)
             dropped.setdefault(name, []).append(rnd)
-        if entry["skipped"] and len(entry["skipped"]) == len(entry["clients"]):
-            raise BoardError("round %d: no board answered (%s); stopped, %s holds theta as "
-                             "before this round" % (rnd, ", ".join(entry["skipped"]), args.output))
         if not args.json:
             bar.write("round %d: %s trained, theta saved to %s" % (
                 rnd, ", ".join(n for n in entry["clients"] if n not in entry["skipped"]) or

@@ -1,6 +1,6 @@
 """ulearn firmware: real interpreters and board firmware from pinned sources."""
 from ..firmware.targets import DEFAULT, TARGETS
-from ._common import emit, require_folder
+from ._common import emit, positive_int, require_folder
 
 HELP = "build real MicroPython/CircuitPython interpreters and board firmware from pinned sources"
 DESCRIPTION = (
@@ -21,7 +21,8 @@ def add_arguments(p):
                    % (ALL, ", ".join(TARGETS)))
     p.add_argument("--src", help="build: folder holding the pinned source archives "
                    "(default: $ULEARN_FIRMWARE_SRC, else fetch from upstream)")
-    p.add_argument("--jobs", type=int, help="build: parallel compile jobs (default: CPU count)")
+    p.add_argument("--jobs", type=positive_int,
+                   help="build: parallel compile jobs (default: CPU count)")
     p.add_argument("--force", action="store_true", help="build: build even if cached")
 
 

@@ -4,7 +4,7 @@ import sys
 
 from ulearn.contract import HOME
 
-from ._common import UsageError, add_device, target_code
+from ._common import UsageError, add_device, check_output, target_code
 
 HELP = "watch a board learn: a live view of its status lines, curves with --plot"
 DESCRIPTION = (
@@ -38,6 +38,8 @@ def run(args):
     from ..board import Board, BoardError
     if args.seconds is not None and not args.seconds > 0:
         raise UsageError("--seconds must be above 0")
+    if args.plot:
+        check_output(args.plot)  # before the board, not after watching it
     code = None if args.target is None else target_code(args.target, args.args)
     out = sys.stderr if args.json else sys.stdout
     tally = monitor.Tally()

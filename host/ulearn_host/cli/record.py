@@ -2,7 +2,7 @@
 import os
 import sys
 
-from ._common import UsageError, add_device, emit, require_file
+from ._common import UsageError, add_device, emit, read_script, require_file
 
 HELP = "record labelled sensor readings from a board into a CSV and an .npz"
 DESCRIPTION = (
@@ -89,8 +89,7 @@ def run(args):
         sensor = args.sensor or record.DEFAULT_SENSOR
         code = record.sampler_code(sensor, rate, args.seconds, channels or ())
     elif args.run:
-        with open(args.run, encoding="utf-8") as f:
-            code = f.read()
+        code = read_script(args.run)
     board = Board(args.device, listen=args.listen)
     try:
         if args.listen:

@@ -4,7 +4,7 @@ import sys
 
 from ulearn.contract import HOME
 
-from ._common import add_device, board, target_code
+from ._common import add_device, board, positive_float, target_code
 
 HELP = "run a script or an entry point on a board, streaming its output"
 DESCRIPTION = (
@@ -21,7 +21,7 @@ def add_arguments(p):
     p.add_argument("target", help="a local .py file, or an entry point of ulearn.app "
                    "(learn, evaluate, adapt)")
     p.add_argument("args", nargs="*", help="key=value arguments of the entry point")
-    p.add_argument("--timeout", type=float, default=None,
+    p.add_argument("--timeout", type=positive_float, default=None,
                    help="give up after this many silent seconds (default: wait)")
     p.add_argument("--no-reset", action="store_true",
                    help="do not soft-reset the board first (keep its state, like mpremote resume)")

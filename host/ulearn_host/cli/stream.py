@@ -1,5 +1,5 @@
 """ulearn stream: rows of a dataset as a stream file a board learns from."""
-from ._common import add_data, check_output, emit, load_data, positive_int
+from ._common import add_data, check_output, emit, load_data, natural, positive_int
 
 HELP = "write a labelled sample stream for a board to learn from"
 DESCRIPTION = ("Write rows of a dataset (a built-in one or your own: a feature table, or "
@@ -18,7 +18,7 @@ def add_arguments(p):
                    help="comma-separated class names (default: all)")
     p.add_argument("--limit", type=positive_int, help="at most this many rows (>= 1)")
     p.add_argument("--shuffle", action="store_true", help="shuffle the rows (else dataset order)")
-    p.add_argument("--seed", type=int, default=0, help="for --shuffle (default 0)")
+    p.add_argument("--seed", type=natural, default=0, help="for --shuffle (default 0)")
     p.add_argument("-o", "--output", default="stream.npz",
                    help="stream file (default stream.npz)")
 

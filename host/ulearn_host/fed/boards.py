@@ -74,7 +74,8 @@ def federate(bundle, devices, out, rounds, strat, stream=STREAM, seed=0,
     clients = [BoardClient(d, stream) for d in devices]
 
     def save(rnd, theta, entry):
-        saved.save(rnd, theta)
+        if len(entry["skipped"]) < len(entry["clients"]):  # a round nobody ran: nothing new
+            saved.save(rnd, theta)
         if on_round is not None:
             on_round(rnd, theta, entry)
 
