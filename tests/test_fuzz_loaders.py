@@ -263,25 +263,33 @@ def test_weights_that_overflow_together_are_refused(ul, tmp_path, corpus):
     for name in (b"extractor.0.W.npy", b"extractor.1.W.npy", b"head.W.npy"):
         i = _index(m, name)
         m[i][1] = soak._set_values(m[i][1], 0, 9e17, 1000)
-    with pytest.raises(ul.CheckpointError, match="the weights overflow float32 on a reading of ones"):
+    with pytest.raises(ul.CheckpointError, match="the frozen extractor maps a reading of ones "
+                       "past the largest embedding a step takes"):
         ul.load(_checkpoint(tmp_path, soak.rezip(m)))
 
 
-@pytest.mark.parametrize("standardize,reading", [(True, 1e6), (False, 1e15)])
-def test_a_learner_that_saw_extreme_readings_loads_again(ul, tmp_path, standardize, reading):
-    # the limits leave room for what learning reaches: readings within inputs.LIMIT move
-    # weights to about 1e6 (a replay memory's frozen statistics) or 1e13 (none at all)
+@pytest.mark.parametrize("standardize", [True, False])
+def test_a_learner_that_saw_extreme_readings_loads_again(ul, tmp_path, standardize):
+    # the limits leave room for what learning reaches: readings whose embedding is just
+    # within inputs.EMBED_LIMIT (a replay memory's frozen statistics, or none at all) move
+    # weights far past what training alone gives, and the save still loads
     from helpers import blobs
     clf = ul.Classifier(4, 3, hidden=4 if standardize else 0, replay=8 if standardize else 0,
                         standardize=standardize, optimizer=ul.SGD(0.05, momentum=0.9))
     for x, y in blobs(100):
         clf.learn_one(x, y)
+    taken = 0
     for y in range(3):
-        clf.learn_one([reading, -reading / 2, 0.0, 1.0], y)
+        try:
+            clf.learn_one([8e5, -4e5, 0.0, 1.0], y)
+            taken += 1
+        except ValueError:  # its step would overflow float32: refused, unchanged
+            pass
+    assert taken
     path = str(tmp_path / "ck.npz")
     ul.save(clf, path)
     big = max(max(abs(v) for v in ul.backend.K.tolist(a)) for a in clf.arrays())
-    assert big > (1e5 if standardize else 1e12)  # far past what training alone gives
+    assert big > 1e4  # far past what training alone gives
     back = ul.load(path)
     assert back.predict_proba_one([1.0, 1.0, 0.0, 1.0]) == clf.predict_proba_one(
         [1.0, 1.0, 0.0, 1.0])

@@ -42,7 +42,9 @@ def learners(ul):
             ul.Classifier(N, 3, hidden=5, replay=4, replay_k=2, seed=2,
                           optimizer=ul.SGD(0.1, clip=1.0)),
             ul.Classifier(N, 5, hidden=2, grow_step=2, max_hidden=6, seed=3),
-            ul.AnomalyDetector(N, hidden=2)]
+            ul.Classifier(N, 3, hidden=4, standardize=False, seed=4),
+            ul.AnomalyDetector(N, hidden=2),
+            ul.AnomalyDetector(N, hidden=2, standardize=False)]
 
 
 def usable(ul, learner):
@@ -93,10 +95,38 @@ def test_every_sample_is_taken_and_stays_finite_or_refused_and_changes_nothing(u
         usable(ul, back)
 
 
-@pytest.mark.parametrize("x", [[1e15] * N, [-1e15] * N, [1e15, -1e15, 1e15, -1e15]])
-def test_a_long_run_at_the_input_limit_stays_finite(ul, x):
-    # the largest readings taken, again and again, through every kind of learner
+def take(ul, learner, x, y):
+    # feed x; a refusal must leave the learner exactly as it was
+    before = snapshot(ul, learner)
+    try:
+        feed(learner, x, y)
+        return True
+    except ValueError:
+        assert snapshot(ul, learner) == before
+        return False
+
+
+@pytest.mark.parametrize("x", [[1e15] * N, [-1e15] * N, [1e15, -1e15, 1e15, -1e15],
+                               [4e5] * N, [4.9e5, -4.9e5, 4.9e5, -4.9e5], [3e3] * N])
+def test_a_long_run_of_extreme_readings_stays_finite(ul, x):
+    # the largest readings, again and again, through every kind of learner: each is taken
+    # or refused, and the learner stays finite either way
     for learner in learners(ul):
         for i in range(200):
-            feed(learner, x if i % 2 else [-v for v in x], i % 3)
+            take(ul, learner, x if i % 2 else [-v for v in x], i % 3)
         usable(ul, learner)
+
+
+def test_a_glitch_against_frozen_statistics_is_refused(ul):
+    # a replay memory freezes the input statistics (they are the bundle's): one reading of
+    # 1e14 there used to reach the hidden layer as 1e14, and five made every weight nan
+    from helpers import blobs
+    clf = ul.Classifier(N, 3, hidden=4, replay=5)
+    for x, y in blobs(50):
+        clf.learn_one(x, y)
+    before = snapshot(ul, clf)
+    for k in range(5):
+        with pytest.raises(ValueError, match="too far outside the input statistics"):
+            clf.learn_one([1e14 * (-1) ** k] * N, k % 3)
+    assert snapshot(ul, clf) == before
+    usable(ul, clf)

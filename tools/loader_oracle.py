@@ -85,10 +85,11 @@ def _learn(learner, x, new=False):
         learner.learn_one(x, labels[0] if labels else 0)
 
 
-# what a learning step that blew up the numbers leaves: nan or inf outputs, an embedding the
-# step's own checks refuse, a save with values past the loader's limits
+# what a learning step that blew up the numbers leaves (nan or inf outputs, a save with
+# values past the loader's limits), or a step the learner refused, unchanged, because the
+# crafted values make a typical reading's embedding too large or overflow float32
 _DIVERGED = ("not a finite number", "inputs must be", "outside [", "not finite",
-             "overflow float32")
+             "overflow float32", "too far outside the input statistics")
 
 
 def _step(learner, x, x2, new=False):

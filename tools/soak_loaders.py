@@ -600,7 +600,7 @@ def save_reproducer(folder, where, seed, plan, data, verdict):
 
 def _table(results):
     head = ["file type", "where", "cases", "refused (right error)", "loaded and works",
-            "works, diverged on learning", "violations", "seconds"]
+            "works, its step refused or diverged", "violations", "seconds"]
     rows = [[r["type"], r["where"], r["cases"], r["refused"], r["works"], r["diverged"],
              r["violations"], "%.1f" % r["seconds"]] for r in results]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]

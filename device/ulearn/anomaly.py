@@ -73,8 +73,10 @@ class AnomalyDetector(Learner):
         array('f') or 1-D ulab/numpy array); raises ValueError (wrong length, inf/nan) or
         TypeError (not a number), before anything changes.
         """
-        f = self._features(x, True)
+        f = self._learnable(K.load_vec(x, self._x), True)
         r, s = self._error(f)
+        if not s < INF:  # past float32 (nan too): refused before the step
+            raise ValueError("learning from x would overflow float32 (weights too large)")
         m = self.n_embed
         g = K.sub(r, f, self._g)
         K.scale(g, m, 2.0 / m)  # gradient of the mean squared error

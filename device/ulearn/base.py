@@ -1,9 +1,12 @@
 # What every learner shares: input checks, online standardisation and the
 # frozen feature extractor in front of the trainable part.
 from .backend import K
+from .inputs import EMBED_LIMIT
 from .layers import Frozen, frozen_layout
 from .optim import SGD
 from .scaler import Scaler
+
+_EMBED2 = EMBED_LIMIT * EMBED_LIMIT
 
 
 class Learner:
@@ -39,6 +42,18 @@ class Learner:
 
     def _embed(self, x, learn):
         return self._extract(self._standardize(x, learn))
+
+    def _learnable(self, x, learn):
+        # the embedding of checked input x for a learning step, refused beyond EMBED_LIMIT
+        # before the step changes anything (statistics that learn have taken x: within
+        # inputs.LIMIT they stay finite, and x then lies within sqrt(count) of their mean)
+        h = self._embed(x, learn)
+        n2 = K.sqnorm(h, self.n_embed)
+        if not n2 <= _EMBED2:
+            raise ValueError("x is too far outside the input statistics to learn from: its "
+                             "embedding's norm is %g, over %g (a glitch? unscaled inputs?)"
+                             % (n2 ** 0.5, EMBED_LIMIT))
+        return h
 
     def _standardize(self, x, learn):
         if self.scaler is not None:

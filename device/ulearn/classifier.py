@@ -13,6 +13,7 @@
 from .backend import K
 from .base import Learner, base_layout, build_base, embed_size
 from . import inputs
+from .inputs import INF
 from .layers import Dense, dense_layout
 from .rng import Rng
 
@@ -102,17 +103,27 @@ class Classifier(Learner):
         raising as add_class. Bad input changes nothing.
         """
         x = K.load_vec(x, self._x)
-        known = len(self.labels)
-        i = self.add_class(y)  # raises on a bad label before anything changes
-        if i == known and known and self.grow_on_class:  # a new class, not the first
-            self._maybe_grow()
+        new = self._index(y) < 0  # raises on a bad label before anything changes
         # with a replay memory, stored embeddings must stay valid: the input
         # statistics are then part of the frozen front end (from the bundle)
-        h = self._embed(x, self.replay is None)
-        self._step(h, i)
+        h = self._learnable(x, self.replay is None)
+        known = len(self.labels)
+        i = self.add_class(y)
+        if new and known and self.grow_on_class:  # a new class, not the first
+            self._maybe_grow()
+        try:
+            self._step(h, i)
+        except ValueError:
+            if new:  # its row is still zero: as if never added (a growth stays)
+                self.labels.pop()
+                self.head.rows -= 1
+            raise
         if self.replay is not None:
             for _ in range(self.replay_k if self.replay.n else 0):
-                self._step(self._r, self.replay.sample(self._r))
+                try:
+                    self._step(self._r, self.replay.sample(self._r))
+                except ValueError:
+                    pass  # a replayed row that would overflow is skipped
             self.replay.add(h, i)
             if self.grow_below and (self.n_seen + 1) % self.replay.capacity == 0 \
                     and self.replay_accuracy() < self.grow_below:
@@ -156,6 +167,8 @@ class Classifier(Learner):
         opt = self.optimizer if opt else None
         deep = self.sparse is not None or opt is None
         g = K.softmax(self._logits(h), self.head.rows, self._p)
+        if not -INF < g[i] < INF:  # logits past float32: a nan in every p, before any update
+            raise ValueError("learning from x would overflow float32 (weights too large)")
         g[i] -= 1.0  # softmax cross-entropy gradient: p - onehot(y)
         g = self.head.backward(g, opt, self.hidden is not None or deep)
         if self.hidden:

@@ -7,6 +7,12 @@ INF = float("inf")
 # beyond float32). Its square, which the input statistics hold, stays far inside float32,
 # so one such reading cannot turn the statistics, and then every weight, into inf and nan.
 LIMIT = 1e15
+# The largest embedding a learning step takes (the norm of what reaches the trainable layers,
+# after standardising and the frozen extractor). A step moves weights by up to lr times it:
+# beyond it one reading far outside the input statistics (a glitch against a bundle's frozen
+# statistics, or raw readings with standardize=False) wrecks the weights, and a few overflow
+# float32. Standardised readings are a few units per feature.
+EMBED_LIMIT = 1e6
 
 
 def finite(f):

@@ -219,7 +219,7 @@ def scale(a, n, f):
 
 def sqnorm(v, rows):
     """Sum of squares of v (rows is unused)."""
-    return float(np.sum(v * v))
+    return float(np.dot(v, v))
 
 
 def softmax(z, rows, out):
