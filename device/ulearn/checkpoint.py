@@ -9,7 +9,7 @@ import struct
 
 from . import npy, zipstore
 from .backend import K
-from .inputs import EMBED_LIMIT, LIMIT, finite
+from .inputs import LIMIT, finite
 from .layers import ACTIVATIONS
 
 FORMAT = "ulearn-checkpoint"
@@ -356,14 +356,8 @@ def _bounds(name):
 
 def _check_usable(learner):
     # finite outputs on a reading of ones: layers each within _MAX_WEIGHT can still overflow
-    # float32 together, and are refused rather than loaded to give nan; and a frozen
-    # extractor that maps a standardised reading of ones past inputs.EMBED_LIMIT could
-    # learn from nothing
+    # float32 together, and are refused rather than loaded to give nan
     x = [1.0] * learner.n_features
-    h = learner._extract(K.load_vec(x, learner._z))
-    if not K.sqnorm(h, learner.n_embed) <= EMBED_LIMIT * EMBED_LIMIT:
-        raise CheckpointError("the frozen extractor maps a reading of ones past the largest "
-                              "embedding a step takes (%g)" % EMBED_LIMIT)
     if learner.kind == "AnomalyDetector":
         v = learner.score_one(x)
     else:
