@@ -267,6 +267,35 @@ def test_weights_that_overflow_together_are_refused(ul, tmp_path, corpus):
         ul.load(_checkpoint(tmp_path, soak.rezip(m)))
 
 
+@pytest.mark.parametrize("value", [1e12, 9e17])
+def test_a_detector_whose_weights_would_blow_up_its_step_refuses_it(ul, tmp_path, corpus,
+                                                                    value):
+    # soak case checkpoint 6728: decoder weights of 1e12 (within the loader's limit) made one
+    # step move an encoder weight to 1.85e21, so the detector's own save no longer loaded;
+    # the step is refused now (its input statistics, which learn, have taken the reading)
+    path = _checkpoint(tmp_path, _set_floats(corpus, b"dec.W.npy", value, "anomaly"))
+    det = ul.load(path)
+    with pytest.raises(ValueError, match="would overflow float32"):
+        det.learn_one(list(ul.backend.K.tolist(det.scaler.mean)))
+    again = str(tmp_path / "again.npz")
+    ul.save(det, again)
+    ul.load(again)
+
+
+def test_a_detector_refuses_a_step_its_weights_would_blow_up(ul):
+    # the step's own guard, for weights grown there (not loaded): nothing changes
+    from helpers import snapshot
+    det = ul.AnomalyDetector(4, hidden=2, standardize=False)
+    try:  # as if a crafted state got in
+        det.dec.W[0, 0] = 1e12
+    except TypeError:  # the pure-Python kernels' flat array
+        det.dec.W[0] = 1e12
+    before = snapshot(ul, det)
+    with pytest.raises(ValueError, match="would overflow float32"):
+        det.learn_one([1.0, 0.5, -0.5, 2.0])
+    assert snapshot(ul, det) == before
+
+
 @pytest.mark.parametrize("standardize", [True, False])
 def test_a_learner_that_saw_extreme_readings_loads_again(ul, tmp_path, standardize):
     # the limits leave room for what learning reaches: readings whose embedding is just

@@ -91,7 +91,7 @@ def test_every_sample_is_taken_and_stays_finite_or_refused_and_changes_nothing(u
         ul.save(learner, path)
         back = ul.load(path)
         assert snapshot(ul, back) == snapshot(ul, learner)
-        feed(back, [0.1, 0.2, 0.3, 0.4], 0)
+        take(ul, back, [0.1, 0.2, 0.3, 0.4], (getattr(back, "labels", None) or [0])[0])
         usable(ul, back)
 
 

@@ -7,9 +7,14 @@ import math
 
 from .backend import K
 from .base import Learner, base_layout, build_base, embed_size
-from .inputs import INF
+from .inputs import EMBED_LIMIT, INF
 from .layers import Dense, dense_layout
 from .rng import Rng
+
+# The largest score a step learns from: a reconstruction twice the largest embedding away
+# (inputs.EMBED_LIMIT). Beyond it the weights are past what learning gives (a crafted file),
+# and the step's gradient would push them past float32's range.
+_MAX_ERROR = 4.0 * EMBED_LIMIT * EMBED_LIMIT
 
 _TINY = 1e-12  # keeps log() finite for a perfect reconstruction
 
@@ -75,8 +80,9 @@ class AnomalyDetector(Learner):
         """
         f = self._learnable(K.load_vec(x, self._x), True)
         r, s = self._error(f)
-        if not s < INF:  # past float32 (nan too): refused before the step
-            raise ValueError("learning from x would overflow float32 (weights too large)")
+        if not s <= _MAX_ERROR:  # nan too: refused before the step
+            raise ValueError("learning from x would overflow float32 (a reconstruction error "
+                             "of %g: weights too large)" % s)
         m = self.n_embed
         g = K.sub(r, f, self._g)
         K.scale(g, m, 2.0 / m)  # gradient of the mean squared error
