@@ -272,11 +272,14 @@ def test_a_detector_whose_weights_would_blow_up_its_step_refuses_it(ul, tmp_path
                                                                     value):
     # soak case checkpoint 6728: decoder weights of 1e12 (within the loader's limit) made one
     # step move an encoder weight to 1.85e21, so the detector's own save no longer loaded;
-    # the step is refused now (its input statistics, which learn, have taken the reading)
+    # the step is refused now, and its input statistics, which learn, take the reading back
+    from helpers import snapshot
     path = _checkpoint(tmp_path, _set_floats(corpus, b"dec.W.npy", value, "anomaly"))
     det = ul.load(path)
+    before = snapshot(ul, det)
     with pytest.raises(ValueError, match="would overflow float32"):
         det.learn_one(list(ul.backend.K.tolist(det.scaler.mean)))
+    assert snapshot(ul, det) == before
     again = str(tmp_path / "again.npz")
     ul.save(det, again)
     ul.load(again)

@@ -130,3 +130,19 @@ def test_a_glitch_against_frozen_statistics_is_refused(ul):
             clf.learn_one([1e14 * (-1) ** k] * N, k % 3)
     assert snapshot(ul, clf) == before
     usable(ul, clf)
+
+
+def test_a_refused_step_gives_back_what_the_statistics_took(ul):
+    # a classifier that standardises as it learns (no replay memory), with weights grown
+    # past what a step learns from: the step overflows and is refused, and the input
+    # statistics, which took the reading first, take it back
+    from helpers import blobs
+    clf = ul.Classifier(N, 3)
+    for x, y in blobs(30):
+        clf.learn_one(x, y)
+    # as if runaway learning or a crafted state got there
+    ul.backend.K.fill(clf.head.W, [3e38, -3e38] * (3 * N // 2))
+    before = snapshot(ul, clf)
+    with pytest.raises(ValueError, match="would overflow float32"):
+        clf.learn_one([5.0, -5.0, 5.0, -5.0], 1)
+    assert snapshot(ul, clf) == before

@@ -45,15 +45,20 @@ class Learner:
 
     def _learnable(self, x, learn):
         # the embedding of checked input x for a learning step, refused beyond EMBED_LIMIT
-        # before the step changes anything (statistics that learn have taken x: within
-        # inputs.LIMIT they stay finite, and x then lies within sqrt(count) of their mean)
+        # before the step changes anything (statistics that learn take x back)
         h = self._embed(x, learn)
         n2 = K.sqnorm(h, self.n_embed)
         if not n2 <= _EMBED2:
-            raise ValueError("x is too far outside the input statistics to learn from: its "
-                             "embedding's norm is %g, over %g (a glitch? unscaled inputs?)"
-                             % (n2 ** 0.5, EMBED_LIMIT))
+            self._refuse(learn, "x is too far outside the input statistics to learn from: "
+                         "its embedding's norm is %g, over %g (a glitch? unscaled inputs?)"
+                         % (n2 ** 0.5, EMBED_LIMIT))
         return h
+
+    def _refuse(self, learned, why):
+        # a learning step refused after its input statistics took x: they take it back
+        if learned and self.scaler is not None:
+            self.scaler.undo()
+        raise ValueError(why)
 
     def _standardize(self, x, learn):
         if self.scaler is not None:

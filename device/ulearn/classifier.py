@@ -113,11 +113,11 @@ class Classifier(Learner):
             self._maybe_grow()
         try:
             self._step(h, i)
-        except ValueError:
+        except ValueError as e:
             if new:  # its row is still zero: as if never added (a growth stays)
                 self.labels.pop()
                 self.head.rows -= 1
-            raise
+            self._refuse(self.replay is None, str(e))
         if self.replay is not None:
             for _ in range(self.replay_k if self.replay.n else 0):
                 try:

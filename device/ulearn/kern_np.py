@@ -158,6 +158,12 @@ def matT_vec_q(Wq, scale, g, out):
     return np.dot(Wq.T, g * scale)
 
 
+def copy(dst, src):
+    """dst[:] = src for vectors of one length; returns dst."""
+    dst[:] = src
+    return dst
+
+
 def iadd(a, b):
     """a += b, elementwise in place; returns a."""
     a += b

@@ -169,6 +169,13 @@ def matT_vec_q(Wq, scale, g, out):
     return out
 
 
+def copy(dst, src):
+    """dst[:] = src for vectors of one length; returns dst."""
+    for i in range(len(src)):
+        dst[i] = src[i]
+    return dst
+
+
 def iadd(a, b):
     """a += b, elementwise in place; returns a."""
     for i in range(len(a)):
