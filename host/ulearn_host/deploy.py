@@ -59,19 +59,22 @@ PULL = (STATE, LOG, LOG + ".1")
 STAGE_ROOT = STAGED.rsplit("/", 1)[0]  # on sys.path while the staged package is checked
 
 # Board-side helpers, sent with each command that needs them (nothing stays defined on
-# the board between commands). _h: hex SHA-256 of a file, read in 512-byte pieces.
+# the board between commands). _chunks: a file's bytes in 512-byte pieces (one buffer,
+# reused); _h: hex SHA-256 of a file.
 _HASH = """import os, hashlib, binascii
-def _h(p):
-    h = hashlib.sha256()
+def _chunks(p):
     b = bytearray(512)
     m = memoryview(b)
-    f = open(p, 'rb')
-    while True:
-        n = f.readinto(b)
-        if not n:
-            break
-        h.update(m[:n])
-    f.close()
+    with open(p, 'rb') as f:
+        while True:
+            n = f.readinto(b)
+            if not n:
+                break
+            yield m[:n]
+def _h(p):
+    h = hashlib.sha256()
+    for c in _chunks(p):
+        h.update(c)
     return binascii.hexlify(h.digest()).decode()
 """
 # {name: hash or "dir"} of a folder, None when it is missing
@@ -84,19 +87,9 @@ def _e(p):
 print(repr(_l if _l is None else dict((n, _e(%r + '/' + n)) for n in _l)))
 """
 # copy a file on the board, then print the copy's hash
-_COPY = _HASH + """def _cp(a, c):
-    b = bytearray(512)
-    m = memoryview(b)
-    s = open(a, 'rb')
-    d = open(c, 'wb')
-    while True:
-        n = s.readinto(b)
-        if not n:
-            break
-        d.write(m[:n])
-    d.close()
-    s.close()
-_cp(%r, %r)
+_COPY = _HASH + """with open(%r, 'wb') as _d:
+    for _c in _chunks(%r):
+        _d.write(_c)
 print(_h(%r))
 """
 # import the package afresh, from the staging folder `_r` when given (else as the board
@@ -323,7 +316,7 @@ def _stage(board, files, want, live, package, new, step, bar):
                 bar(len(data))
         elif (live or {}).get(name) == want[name]:  # the board has it: copied there
             src = LIB + "/" + name
-            got = board.exec(_COPY % (src, path, path), "copying %s to %s" % (src, path))
+            got = board.exec(_COPY % (path, src, path), "copying %s to %s" % (src, path))
             if got.strip() != want[name]:
                 raise BoardError("%s on the board does not match %s" % (path, src))
             if bar:
