@@ -34,7 +34,7 @@ import numpy as np
 import pytest
 from helpers import watch_replay
 from ulearn_dev import devicepkg, tier3, vboards
-from ulearn_host import datasets, mpy
+from ulearn_host import datasets
 from ulearn_host.board import Board
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,9 +83,7 @@ def install(dev, example, files, package=True):
     {board path: text} files."""
     with Board(dev) as b:
         if package:
-            b.makedirs("/lib/ulearn")
-            for name, data in mpy.package_files(b.info())[0].items():
-                b.write("/lib/ulearn/" + name, data)
+            vboards.put_package(b, "auto")
         b.makedirs("/lib")
         b.write("/lib/replay_sensor.py", (EXAMPLES / "replay_sensor.py").read_bytes())
         for name in (example, "boardio.py"):

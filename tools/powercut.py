@@ -23,10 +23,10 @@ import sys
 import time
 from pathlib import Path
 
-from ulearn.contract import LIB
-from ulearn_host import mpy
 from ulearn_host.board import Board
 from ulearn_host.vboard import VBoard
+
+from . import vboards
 
 FS_SIZE = 256 * 1024
 CUT_STATUS = 3  # QEMU's exit status when ulearn_board.cut(n, True) stops it
@@ -124,11 +124,8 @@ class Sweep:
         self.board.start()
         self.boots += 1
         self.link = Board(self.board.device)
-        if self.boots == 1:  # the package as .mpy, as `ulearn deploy` puts it
-            files, _ = mpy.package_files(self.link.info(), "mpy")
-            self.link.makedirs(LIB)
-            for name, data in files.items():
-                self.link.write(LIB + "/" + name, data)
+        if self.boots == 1:
+            vboards.put_package(self.link)
         setup = _SETUP % {"py": self.py, "fs": "VfsLfs2" if self.fs_type == "lfs2" else "VfsFat",
                           "fingerprint": FINGERPRINT}
         self.info = json.loads(self.link.exec(setup, "setting up the sweep").strip())

@@ -25,11 +25,11 @@ import sys
 import time
 from pathlib import Path
 
-from ulearn.contract import LIB
-from ulearn_host import datasets, mpy
+from ulearn_host import datasets
 from ulearn_host.board import Board
 from ulearn_host.vboard import VBoard
 
+from . import vboards
 from .powercut import FINGERPRINT
 
 HEAP = 192 * 1024
@@ -91,10 +91,7 @@ def prepare(board_device):
         stream.save(str(path), (X[:ROWS] / 16.0).tolist(), y[:ROWS].tolist())
         data = path.read_bytes()
     with Board(board_device) as b:
-        files, _ = mpy.package_files(b.info(), "mpy")
-        b.makedirs(LIB)
-        for name, blob in files.items():
-            b.write(LIB + "/" + name, blob)
+        vboards.put_package(b)
         b.makedirs("/soak")
         b.write(STREAM, data)
 

@@ -8,6 +8,8 @@ import threading
 
 import pytest
 
+from ulearn.contract import LIB
+from ulearn_host import mpy
 from ulearn_host.vboard import VBoard, VBoardError
 
 
@@ -24,6 +26,14 @@ def start(tmp_path, name="flash.img", **kw):
             pytest.fail(str(e))
         pytest.skip(str(e))
     return board
+
+
+def put_package(board, mode="mpy"):
+    """The device package in /lib/ulearn over an open ulearn_host.board.Board, as
+    `ulearn deploy` makes it (.mpy compiled for the board's bytecode by default)."""
+    board.makedirs(LIB)
+    for name, data in mpy.package_files(board.info(), mode)[0].items():
+        board.write(LIB + "/" + name, data)
 
 
 def mpremote(device, *args, timeout=120, check=False):
