@@ -439,8 +439,19 @@ class Flash:
         return getattr(os, name)
 
 
+def cut_save(ul, monkeypatch, learner, path, budget):
+    """ul.save(learner, path) on a Flash that loses power after `budget` steps."""
+    flash = Flash(budget)
+    monkeypatch.setattr(ul.checkpoint, "open", flash.open, raising=False)
+    monkeypatch.setattr(ul.checkpoint, "os", flash)
+    try:
+        ul.save(learner, path)
+    except PowerCut:
+        pass
+    monkeypatch.undo()
+
+
 def test_a_power_cut_at_any_byte_leaves_the_old_or_the_new(ul, tmp_path, monkeypatch):
-    ck = ul.checkpoint
     path = str(tmp_path / "ck.npz")
     old = ul.Classifier(3, 2, optimizer=ul.SGD(0.1))
     old.learn_one([1.0, 0.0, 0.0], 0)
@@ -453,14 +464,7 @@ def test_a_power_cut_at_any_byte_leaves_the_old_or_the_new(ul, tmp_path, monkeyp
     seen = {"old": 0, "new": 0}
     for budget in range(size + 3):
         ul.save(old, path)
-        flash = Flash(budget)
-        monkeypatch.setattr(ck, "open", flash.open, raising=False)
-        monkeypatch.setattr(ck, "os", flash)
-        try:
-            ul.save(new, path)
-        except PowerCut:
-            pass
-        monkeypatch.undo()
+        cut_save(ul, monkeypatch, new, path, budget)
         got = snapshot(ul, ul.load(path))
         which = [k for k, v in want.items() if v == got]
         assert which, "cut at byte %d left a checkpoint that is neither" % budget
@@ -473,7 +477,6 @@ def test_two_power_cuts_in_a_row_on_fat_keep_a_completed_save(ul, tmp_path, monk
     # must not write over it before it is in place. Cut a save, then cut the next one, at
     # every 31st byte and at every step of the renames (at every byte of the second save
     # when the first cut left only PATH.tmp).
-    ck = ul.checkpoint
     path = str(tmp_path / "ck.npz")
     learners = []
     for k in range(3):
@@ -487,16 +490,6 @@ def test_two_power_cuts_in_a_row_on_fat_keep_a_completed_save(ul, tmp_path, monk
     size = os.path.getsize(path)
     cuts = sorted(set(range(0, size, 31)) | set(range(size - 2, size + 3)))
 
-    def cut_save(learner, budget):
-        flash = Flash(budget)
-        monkeypatch.setattr(ck, "open", flash.open, raising=False)
-        monkeypatch.setattr(ck, "os", flash)
-        try:
-            ul.save(learner, path)
-        except PowerCut:
-            pass
-        monkeypatch.undo()
-
     def files():
         return {p: open(p, "rb").read() for p in (path, path + ".tmp") if os.path.exists(p)}
 
@@ -505,7 +498,7 @@ def test_two_power_cuts_in_a_row_on_fat_keep_a_completed_save(ul, tmp_path, monk
         for p in files():
             os.remove(p)
         ul.save(old, path)
-        cut_save(mid, first)
+        cut_save(ul, monkeypatch, mid, path, first)
         after_first = files()
         left_only_tmp = path not in after_first
         only_tmp += left_only_tmp
@@ -515,7 +508,7 @@ def test_two_power_cuts_in_a_row_on_fat_keep_a_completed_save(ul, tmp_path, monk
             for p, data in after_first.items():
                 with open(p, "wb") as f:
                     f.write(data)
-            cut_save(new, second)
+            cut_save(ul, monkeypatch, new, path, second)
             pairs += 1
             got = snapshot(ul, ul.load(path))  # raises if nothing is loadable
             assert got in want, "cuts at %d then %d left another learner" % (first, second)
