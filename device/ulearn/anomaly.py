@@ -81,8 +81,9 @@ class AnomalyDetector(Learner):
         f = self._learnable(K.load_vec(x, self._x), True)
         r, s = self._error(f)
         if not s <= _MAX_ERROR:  # nan too: refused before the step
-            self._refuse(True, "learning from x would overflow float32 (a reconstruction "
-                         "error of %g: weights too large)" % s)
+            self._give_back(True)
+            raise ValueError("learning from x would overflow float32 (a reconstruction error "
+                             "of %g: weights too large)" % s)
         m = self.n_embed
         g = K.sub(r, f, self._g)
         K.scale(g, m, 2.0 / m)  # gradient of the mean squared error

@@ -49,16 +49,16 @@ class Learner:
         h = self._embed(x, learn)
         n2 = K.sqnorm(h, self.n_embed)
         if not n2 <= _EMBED2:
-            self._refuse(learn, "x is too far outside the input statistics to learn from: "
-                         "its embedding's norm is %g, over %g (a glitch? unscaled inputs?)"
-                         % (n2 ** 0.5, EMBED_LIMIT))
+            self._give_back(learn)
+            raise ValueError("x is too far outside the input statistics to learn from: its "
+                             "embedding's norm is %g, over %g (a glitch? unscaled inputs?)"
+                             % (n2 ** 0.5, EMBED_LIMIT))
         return h
 
-    def _refuse(self, learned, why):
-        # a learning step refused after its input statistics took x: they take it back
+    def _give_back(self, learned):
+        # a learning step refused after the input statistics learned x: they take it back
         if learned and self.scaler is not None:
             self.scaler.undo()
-        raise ValueError(why)
 
     def _standardize(self, x, learn):
         if self.scaler is not None:

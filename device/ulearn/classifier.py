@@ -103,21 +103,24 @@ class Classifier(Learner):
         raising as add_class. Bad input changes nothing.
         """
         x = K.load_vec(x, self._x)
-        new = self._index(y) < 0  # raises on a bad label before anything changes
+        i = self._index(y)  # raises on a bad label before anything changes
         # with a replay memory, stored embeddings must stay valid: the input
         # statistics are then part of the frozen front end (from the bundle)
-        h = self._learnable(x, self.replay is None)
-        known = len(self.labels)
-        i = self.add_class(y)
-        if new and known and self.grow_on_class:  # a new class, not the first
-            self._maybe_grow()
+        learn = self.replay is None
+        h = self._learnable(x, learn)
+        new = i < 0
+        if new:
+            i = self.add_class(y)
+            if i and self.grow_on_class:  # a new class, not the first
+                self._maybe_grow()
         try:
             self._step(h, i)
-        except ValueError as e:
+        except ValueError:
             if new:  # its row is still zero: as if never added (a growth stays)
                 self.labels.pop()
                 self.head.rows -= 1
-            self._refuse(self.replay is None, str(e))
+            self._give_back(learn)
+            raise
         if self.replay is not None:
             for _ in range(self.replay_k if self.replay.n else 0):
                 try:
